@@ -1,0 +1,41 @@
+/**
+ * Consensus-level failures the engine reports to its callers. Mapped to HTTP
+ * once, in `routes/errors.ts`.
+ * @module
+ */
+
+/** This node is not the leader; `leaderId`/`leaderUrl` name it if known. */
+export class NotLeaderError extends Error {
+  override name = "NotLeaderError";
+  constructor(
+    readonly leaderId: string | null,
+    readonly leaderUrl: string | null,
+  ) {
+    super(
+      leaderId ? `Not the leader; leader is "${leaderId}"` : "No leader known",
+    );
+  }
+}
+
+/** Leadership changed before the proposal committed: outcome unknown (503). */
+export class LeadershipChangedError extends Error {
+  override name = "LeadershipChangedError";
+  constructor() {
+    super("Leadership changed before the write committed; outcome unknown");
+  }
+}
+
+/** The deadline passed before commit or read: outcome unknown (504). */
+export class TimeoutError extends Error {
+  override name = "TimeoutError";
+  constructor(what = "Request") {
+    super(
+      `${what} did not complete in time; a write may or may not have happened`,
+    );
+  }
+}
+
+/** The node is shutting down or not caught up (503). */
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+}
