@@ -1,0 +1,97 @@
+/**
+ * Every metric a node exports (API.md §6 `/metrics`), created once by
+ * `main.ts` and passed to the engine, transport and routes.
+ * @module
+ */
+import { LATENCY_BUCKETS, Registry, SIZE_BUCKETS } from "./metrics.ts";
+
+export function createNodeMetrics(registry = new Registry()) {
+  const r = registry;
+  return {
+    registry: r,
+    httpRequests: r.counter(
+      "raftkv_http_requests_total",
+      "HTTP requests by route, method and status code",
+    ),
+    httpLatency: r.histogram(
+      "raftkv_http_request_duration_seconds",
+      "HTTP request latency by route",
+      LATENCY_BUCKETS,
+    ),
+    term: r.gauge("raftkv_raft_term", "Current Raft term"),
+    isLeader: r.gauge(
+      "raftkv_raft_is_leader",
+      "1 when this node is the leader",
+    ),
+    state: r.gauge(
+      "raftkv_raft_state",
+      "Raft role: 0 follower, 1 candidate, 2 leader",
+    ),
+    leaderChanges: r.counter(
+      "raftkv_raft_leader_changes_total",
+      "Times the known leader changed",
+    ),
+    commitIndex: r.gauge("raftkv_raft_commit_index", "Commit index"),
+    appliedIndex: r.gauge("raftkv_raft_applied_index", "Applied index"),
+    lastIndex: r.gauge("raftkv_raft_last_index", "Last log index"),
+    snapshotIndex: r.gauge(
+      "raftkv_raft_snapshot_index",
+      "Index of the last compaction/snapshot",
+    ),
+    proposals: r.counter(
+      "raftkv_proposals_total",
+      "Proposals by outcome (applied, dropped, leadership_changed, timeout)",
+    ),
+    batchSize: r.histogram(
+      "raftkv_batch_size",
+      "Entries persisted per Ready batch",
+      SIZE_BUCKETS,
+    ),
+    applyBatchSize: r.histogram(
+      "raftkv_apply_batch_size",
+      "Entries applied per apply batch",
+      SIZE_BUCKETS,
+    ),
+    persistLatency: r.histogram(
+      "raftkv_persist_duration_seconds",
+      "Raft engine commit latency",
+      LATENCY_BUCKETS,
+    ),
+    applyLatency: r.histogram(
+      "raftkv_apply_duration_seconds",
+      "Kv engine commit latency per apply batch",
+      LATENCY_BUCKETS,
+    ),
+    replicateLatency: r.histogram(
+      "raftkv_replicate_duration_seconds",
+      "Peer message batch POST latency by peer",
+      LATENCY_BUCKETS,
+    ),
+    peerSendErrors: r.counter(
+      "raftkv_peer_send_errors_total",
+      "Failed peer sends by peer",
+    ),
+    snapshotsSent: r.counter(
+      "raftkv_snapshots_sent_total",
+      "Snapshots streamed to followers",
+    ),
+    snapshotsReceived: r.counter(
+      "raftkv_snapshots_received_total",
+      "Snapshots installed from the leader",
+    ),
+    forwarded: r.counter(
+      "raftkv_forwarded_requests_total",
+      "Client requests forwarded to the leader",
+    ),
+    kvCommits: r.counter(
+      "raftkv_denokv_commits_total",
+      "Deno KV atomic commits by engine (raft, data)",
+    ),
+    readIndex: r.counter(
+      "raftkv_read_index_total",
+      "Linearizable reads by outcome",
+    ),
+  };
+}
+
+export type NodeMetrics = ReturnType<typeof createNodeMetrics>;
