@@ -38,10 +38,13 @@ export type TxnOp =
   | { readonly op: "delete"; readonly key: string }
   | { readonly op: "get"; readonly key: string };
 
-/** A key range: `[start, end)` in UTF-8 byte order; `end` "" = unbounded. */
+/**
+ * A key range: `[start, end)` in UTF-8 byte order (= code point order);
+ * `end` null = unbounded. A prefix is the range `[p, prefixEnd(p))`.
+ */
 export interface KeyRange {
   readonly start: string;
-  readonly end: string;
+  readonly end: string | null;
 }
 
 /** Commands proposed through the log. One command per log entry. */
