@@ -1,0 +1,107 @@
+/**
+ * Peer RPC over HTTP: one PeerClient per peer for message batches, and
+ * snapshots streamed in their own requests (§7).
+ * @module
+ */
+import type { Context } from "@opentelemetry/api";
+import type { Message, MsgSnap } from "../raft/messages.ts";
+import type { NodeMetrics } from "../telemetry/node_metrics.ts";
+import { REGION_ID } from "../telemetry/names.ts";
+import { PeerClient } from "./peer_client.ts";
+import { encodeSnapshot } from "./snapshot_stream.ts";
+import type { SnapshotSource, Transport } from "./transport.ts";
+import { failpoints } from "../failpoints/registry.ts";
+
+export interface HttpTransportOptions {
+  readonly selfId: string;
+  readonly clusterToken: string | undefined;
+  readonly metrics: NodeMetrics;
+  readonly snapshotSource: SnapshotSource;
+  /** Told when a snapshot stream to `peer` failed, so the core retries. */
+  readonly onSnapshotFailed: (peer: string) => void;
+}
+
+export class HttpTransport implements Transport {
+  #clients = new Map<string, PeerClient>();
+  #urls = new Map<string, string>();
+  #sendingSnapshot = new Set<string>();
+  #headers: Record<string, string>;
+
+  constructor(readonly opts: HttpTransportOptions) {
+    this.#headers = opts.clusterToken
+      ? { authorization: `Bearer ${opts.clusterToken}` }
+      : {};
+  }
+
+  setPeers(peers: ReadonlyMap<string, string>): void {
+    for (const [id, url] of peers) {
+      if (id === this.opts.selfId || this.#urls.get(id) === url) continue;
+      this.#clients.get(id)?.close();
+      this.#clients.delete(id);
+      this.#urls.set(id, url);
+    }
+  }
+
+  send(messages: readonly Message[], ctx?: Context): void {
+    const byPeer = new Map<string, Message[]>();
+    for (const m of messages) {
+      if (m.type === "snap") {
+        this.#sendSnapshot(m);
+        continue;
+      }
+      let list = byPeer.get(m.to);
+      if (!list) byPeer.set(m.to, list = []);
+      list.push(m);
+    }
+    for (const [peer, list] of byPeer) this.#client(peer)?.enqueue(list, ctx);
+  }
+
+  close(): void {
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
+  }
+
+  #client(peer: string): PeerClient | undefined {
+    let c = this.#clients.get(peer);
+    if (c) return c;
+    const url = this.#urls.get(peer);
+    if (!url) return undefined;
+    c = new PeerClient({
+      peer,
+      url,
+      headers: this.#headers,
+      metrics: this.opts.metrics,
+    });
+    this.#clients.set(peer, c);
+    return c;
+  }
+
+  /** One snapshot stream per peer at a time; the state is taken now. */
+  #sendSnapshot(m: MsgSnap): void {
+    const url = this.#urls.get(m.to);
+    if (!url || this.#sendingSnapshot.has(m.to)) return;
+    if (failpoints.enabled && failpoints.shouldDrop("transport.send", m.to)) {
+      return this.opts.onSnapshotFailed(m.to);
+    }
+    const snap = this.opts.snapshotSource(m);
+    const body = encodeSnapshot({
+      region: REGION_ID,
+      from: m.from,
+      to: m.to,
+      term: m.term,
+    }, snap);
+    this.#sendingSnapshot.add(m.to);
+    fetch(`${url}/raft/v1/snapshot`, {
+      method: "POST",
+      headers: { ...this.#headers, "content-type": "application/x-ndjson" },
+      body,
+    }).then(async (res) => {
+      await res.body?.cancel();
+      if (res.status !== 204) {
+        throw new Error(`Snapshot refused: ${res.status}`);
+      }
+      this.opts.metrics.snapshotsSent.inc();
+    }).catch(() => this.opts.onSnapshotFailed(m.to))
+      .finally(() => this.#sendingSnapshot.delete(m.to));
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The peer transport seen by the engine: fire-and-forget sends that never
+ * block the ready loop (responses travel as later messages).
+ * @module
+ */
+import type { Context } from "@opentelemetry/api";
+import type { Message, MsgSnap } from "../raft/messages.ts";
+import type { SnapshotMeta } from "../raft/types.ts";
+import type { KvRecord } from "../kv/types.ts";
+import type { Membership } from "../storage/stores.ts";
+
+export interface Transport {
+  /** Queues messages to their peers; `ctx` parents the replicate spans. */
+  send(messages: readonly Message[], ctx?: Context): void;
+  /** The current address book: member id -> URL. */
+  setPeers(peers: ReadonlyMap<string, string>): void;
+  close(): void;
+}
+
+/** A full copy of the state machine, taken synchronously at `meta.index`. */
+export interface SnapshotData {
+  readonly meta: SnapshotMeta;
+  readonly membership: Membership;
+  readonly records: readonly KvRecord[];
+}
+
+/** Where the transport gets snapshots to stream to followers (§7). */
+export type SnapshotSource = (msg: MsgSnap) => SnapshotData;
