@@ -82,6 +82,12 @@ export class ReadIndexQueue {
     return round.issuedAt;
   }
 
+  /** Waits for `index` to be applied (lease reads: the local commit index). */
+  awaitIndex(index: number, w: ReadWaiter, applied: number): void {
+    if (index <= applied) w.resolve(index);
+    else this.#ready.push({ index, waiters: [w] });
+  }
+
   /** Resolves the reads whose index has been applied. */
   applied(applied: number): void {
     if (this.#ready.length === 0) return;

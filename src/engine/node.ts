@@ -1,0 +1,117 @@
+/**
+ * Boots one node from its two engines: loads the raft log and the kv state,
+ * builds the core, the ApplyFsm, the Region and the RaftKv facade. Shared
+ * by `main.ts` (Deno KV + HTTP) and the engine tests (memory + in-process).
+ * @module
+ */
+import { RawNode } from "../raft/raw_node.ts";
+import { MemoryStorage } from "../raft/memory_storage.ts";
+import { defaultRaftConfig } from "../raft/config.ts";
+import { SeededRand } from "../raft/rand.ts";
+import type { SnapshotMeta } from "../raft/types.ts";
+import { KvStateMachine } from "../kv/state_machine.ts";
+import type {
+  KvDataEngine,
+  Membership,
+  RaftEngine,
+} from "../storage/stores.ts";
+import { reconcile } from "../storage/load.ts";
+import type { SnapshotSource, Transport } from "../transport/transport.ts";
+import type { NodeMetrics } from "../telemetry/node_metrics.ts";
+import { REGION_ID } from "../telemetry/names.ts";
+import { ApplyFsm } from "./apply_fsm.ts";
+import { PeerStorage } from "./peer_storage.ts";
+import { Region, type RegionOptions } from "./region.ts";
+import { RaftKv } from "./raft_kv.ts";
+import { Router } from "./router.ts";
+import { toConfState } from "./membership.ts";
+
+export interface NodeOptions extends RegionOptions {
+  /** The initial cluster; seeds only a brand-new data dir. */
+  readonly peers: ReadonlyMap<string, string>;
+  readonly clusterId: string;
+}
+
+export interface NodeParts {
+  readonly engine: RaftKv;
+  readonly router: Router;
+  readonly region: Region;
+}
+
+/** Needs the transport late: it reads snapshots from the state machine. */
+export type TransportFactory = (
+  src: SnapshotSource,
+  onSnapFail: (peer: string) => void,
+) => Transport;
+
+export async function createNode(
+  opts: NodeOptions,
+  engines: { raft: RaftEngine; data: KvDataEngine },
+  deps: { metrics: NodeMetrics; transport: TransportFactory },
+): Promise<NodeParts> {
+  const seedMembers: Membership = {
+    voters: [...opts.peers].map(([id, url]) => ({ id, url })),
+    learners: [],
+  };
+  const seed: SnapshotMeta = {
+    index: 0,
+    term: 0,
+    confState: toConfState(seedMembers),
+  };
+  const loaded = reconcile(
+    await engines.raft.load(seed),
+    await engines.data.load(),
+  );
+  const membership = loaded.data.membership ?? seedMembers;
+  const mem = new MemoryStorage({
+    hardState: loaded.raft.hardState,
+    snapshot: { ...loaded.raft.snapshot, confState: toConfState(membership) },
+    entries: loaded.raft.entries,
+  });
+  const sm = new KvStateMachine();
+  sm.load(loaded.data.records);
+  const node = new RawNode(raftConfig(opts, loaded.data.appliedIndex), mem);
+  let region: Region | undefined;
+  const apply = new ApplyFsm(
+    sm,
+    engines.data,
+    {
+      applied: (i, t, res) => region!.proposals.applied(i, t, res),
+      advanced: (i) => region!.reads.applied(i),
+    },
+    deps.metrics,
+    loaded.data.appliedIndex,
+    loaded.data.appliedTerm,
+    membership,
+  );
+  const transport = deps.transport(
+    (_msg) => ({
+      meta: {
+        index: apply.appliedIndex,
+        term: apply.appliedTerm,
+        confState: toConfState(apply.membership),
+      },
+      membership: apply.membership,
+      records: [...sm.entries()],
+    }),
+    (peer) => node.reportSnapshot(peer, "failure"),
+  );
+  const storage = new PeerStorage(engines.raft, mem, deps.metrics);
+  region = new Region(opts, node, storage, apply, transport, deps.metrics);
+  const router = new Router();
+  router.register(REGION_ID, region);
+  return { engine: new RaftKv(region, sm, opts.clusterId), router, region };
+}
+
+function raftConfig(opts: NodeOptions, applied: number) {
+  const seed = [...opts.id].reduce(
+    (h, c) => (h * 31 + c.charCodeAt(0)) >>> 0,
+    Date.now() >>> 0,
+  );
+  return {
+    ...defaultRaftConfig(opts.id, new SeededRand(seed)),
+    electionTick: opts.electionTicks,
+    heartbeatTick: opts.heartbeatTicks,
+    applied,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * RaftKv: the engine the routes see (TiKV's `async_write` /
+ * `async_snapshot`). It proposes commands, serves the three read
+ * consistencies, and reports status. All Raft work happens in PeerFsm.
+ * @module
+ */
+import { SpanStatusCode, trace } from "@opentelemetry/api";
+import type { KvCommand } from "../kv/types.ts";
+import { encodeCommand } from "../kv/codec.ts";
+import type { KvStateMachine } from "../kv/state_machine.ts";
+import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
+import type {
+  ClusterStatus,
+  Consistency,
+  Engine,
+  ReadView,
+  WriteResult,
+} from "./types.ts";
+import { NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
+import type { Region } from "./region.ts";
+import { clusterStatus } from "./status.ts";
+
+const tracer = trace.getTracer(TRACER_NAME);
+
+export class RaftKv implements Engine {
+  #closed = false;
+
+  constructor(
+    readonly region: Region,
+    readonly sm: KvStateMachine,
+    readonly clusterId: string,
+  ) {}
+
+  get id(): string {
+    return this.region.id;
+  }
+
+  async asyncWrite(
+    cmd: KvCommand,
+    opts?: { signal?: AbortSignal },
+  ): Promise<WriteResult> {
+    const r = this.region;
+    const span = tracer.startSpan(SPAN.propose, {
+      attributes: {
+        [ATTR.node]: r.id,
+        [ATTR.op]: cmd.type,
+        [ATTR.region]: REGION_ID,
+      },
+    });
+    try {
+      this.#checkOpen();
+      await this.#requireLeader(opts?.signal);
+      span.setAttribute(ATTR.term, r.term);
+      const res = await r.propose(encodeCommand(cmd), span);
+      span.setAttribute(ATTR.index, res.index);
+      return res;
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e) });
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  async asyncSnapshot(
+    consistency: Consistency,
+    opts?: { signal?: AbortSignal },
+  ): Promise<ReadView> {
+    this.#checkOpen();
+    if (consistency === "stale") return this.#view();
+    if (consistency === "lease") {
+      await this.#requireLeader(opts?.signal);
+      await this.region.leaseRead();
+      return this.#view();
+    }
+    const span = tracer.startSpan(SPAN.readIndex, {
+      attributes: { [ATTR.node]: this.region.id, [ATTR.region]: REGION_ID },
+    });
+    try {
+      if (!this.region.leader()) await this.#waitLeader(opts?.signal);
+      await this.region.readIndex();
+      return this.#view();
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e) });
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  leader(): { id: string; url: string } | null {
+    return this.region.leader();
+  }
+
+  status(): ClusterStatus {
+    return clusterStatus(this.region, this.clusterId);
+  }
+
+  ready(): boolean {
+    return !this.#closed && this.region.leader() !== null &&
+      this.region.caughtUp();
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  #view(): ReadView {
+    const sm = this.sm;
+    return {
+      index: this.region.appliedIndex,
+      get: (key) => sm.get(key),
+      range: (range, opts) => sm.range(range, opts),
+    };
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new UnavailableError("Node is shutting down");
+  }
+
+  /** Throws NotLeaderError naming the leader, after waiting a while for one. */
+  async #requireLeader(signal?: AbortSignal): Promise<void> {
+    if (this.region.isLeader()) return;
+    if (!this.region.leader()) await this.#waitLeader(signal);
+    if (this.region.isLeader()) return;
+    const l = this.region.leader();
+    throw new NotLeaderError(l?.id ?? null, l?.url ?? null);
+  }
+
+  async #waitLeader(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.region.waitForLeader(signal);
+    } catch (e) {
+      if (e instanceof TimeoutError) throw new NotLeaderError(null, null);
+      throw e;
+    }
+  }
+}

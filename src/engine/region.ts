@@ -1,0 +1,313 @@
+/**
+ * One Raft group (TiKV's region; there is one, id 1, today): the PeerFsm
+ * with its ApplyFsm, ProposalQueue, ReadIndexQueue and lease, and the hooks
+ * that tie them together. The ticker is the only owner of time.
+ * @module
+ */
+import type { Context, Span } from "@opentelemetry/api";
+import type { RawNode, Status } from "../raft/raw_node.ts";
+import type { Ready } from "../raft/ready.ts";
+import type { SoftState } from "../raft/types.ts";
+import { ProposalDroppedError } from "../raft/errors.ts";
+import type { KvRecord } from "../kv/types.ts";
+import type { MessageBatch } from "../transport/wire.ts";
+import type { SnapshotHeader } from "../transport/snapshot_stream.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { Membership } from "../storage/stores.ts";
+import type { NodeMetrics } from "../telemetry/node_metrics.ts";
+import type { ApplyFsm } from "./apply_fsm.ts";
+import type { PeerStorage } from "./peer_storage.ts";
+import { PeerFsm } from "./peer_fsm.ts";
+import { ProposalQueue } from "./proposal_queue.ts";
+import { ReadIndexQueue } from "./read_index_queue.ts";
+import { LeaderLease } from "./lease.ts";
+import { addressBook, toConfState } from "./membership.ts";
+import {
+  LeadershipChangedError,
+  NotLeaderError,
+  TimeoutError,
+  UnavailableError,
+} from "./errors.ts";
+import type { WriteResult } from "./types.ts";
+import { LeaderWaiters } from "./leader_waiters.ts";
+
+export interface RegionOptions {
+  readonly id: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly requestTimeoutMs: number;
+  readonly leaseMs: number;
+  readonly snapshotEntries: number;
+  readonly now?: () => number;
+}
+
+export class Region {
+  readonly fsm: PeerFsm;
+  readonly proposals = new ProposalQueue();
+  readonly reads: ReadIndexQueue;
+  readonly lease: LeaderLease;
+  readonly leaderWaiters = new LeaderWaiters();
+  readonly lastContact = new Map<string, number>();
+  #members: Membership;
+  #staged = new Map<string, { records: KvRecord[]; membership: Membership }>();
+  #ticks = 0;
+  #now: () => number;
+
+  constructor(
+    readonly opts: RegionOptions,
+    readonly node: RawNode,
+    readonly storage: PeerStorage,
+    readonly apply: ApplyFsm,
+    readonly transport: Transport,
+    readonly metrics: NodeMetrics,
+  ) {
+    this.#now = opts.now ?? (() => performance.now());
+    this.reads = new ReadIndexQueue(
+      `${opts.id}-${crypto.randomUUID().slice(0, 8)}`,
+    );
+    this.lease = new LeaderLease(opts.leaseMs);
+    this.#members = apply.membership;
+    transport.setPeers(addressBook(this.#members));
+    this.fsm = new PeerFsm(
+      node,
+      storage,
+      apply,
+      transport,
+      metrics,
+      this.#hooks(),
+    );
+    this.proposals.onOutcome = (o) => metrics.proposals.inc({ outcome: o });
+    this.#observeMetrics();
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+
+  get term(): number {
+    return this.node.status().term;
+  }
+
+  get appliedIndex(): number {
+    return this.apply.appliedIndex;
+  }
+
+  get members(): Membership {
+    return this.#members;
+  }
+
+  status(): Status {
+    return this.node.status();
+  }
+
+  isLeader(): boolean {
+    return this.fsm.soft.role === "leader";
+  }
+
+  leader(): { id: string; url: string } | null {
+    const lead = this.fsm.soft.lead;
+    if (!lead) return null;
+    const url = addressBook(this.#members).get(lead);
+    return url ? { id: lead, url } : null;
+  }
+
+  /** True when this node has applied everything it knows to be committed. */
+  caughtUp(): boolean {
+    return this.apply.appliedIndex >= this.node.status().commit;
+  }
+
+  waitForLeader(signal?: AbortSignal): Promise<void> {
+    if (this.fsm.soft.lead) return Promise.resolve();
+    const deadline = this.#now() +
+      2 * this.opts.electionTicks * this.opts.tickMs;
+    return this.leaderWaiters.wait(deadline, signal);
+  }
+
+  /** Proposes `data`; resolves when applied, with the state machine's result. */
+  propose(data: string, span: Span | undefined): Promise<WriteResult> {
+    let index: number, term: number;
+    try {
+      ({ index, term } = this.node.propose(data));
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) {
+        return Promise.reject(notLeader(this));
+      }
+      throw e;
+    }
+    this.fsm.addToBatch(span);
+    this.fsm.kick();
+    return new Promise((resolve, reject) => {
+      this.proposals.push({
+        index,
+        term,
+        deadline: this.#now() + this.opts.requestTimeoutMs,
+        span,
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  /** Resolves once a ReadIndex round confirmed an index and it is applied. */
+  readIndex(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.reads.enqueue({
+        deadline: this.#now() + this.opts.requestTimeoutMs,
+        resolve: () => resolve(),
+        reject,
+      });
+      this.#issueReads();
+    });
+  }
+
+  /** Serves at the local commit index while the lease holds; else ReadIndex. */
+  leaseRead(): Promise<void> {
+    const st = this.node.status();
+    const now = this.#now();
+    if (
+      !this.lease.valid(now, st.term) || !st.committedInTerm ||
+      st.leadTransferee
+    ) {
+      return this.readIndex();
+    }
+    return new Promise((resolve, reject) => {
+      const w = {
+        deadline: now + this.opts.requestTimeoutMs,
+        resolve: () => resolve(),
+        reject,
+      };
+      this.reads.awaitIndex(st.commit, w, this.apply.appliedIndex);
+    });
+  }
+
+  tick(): void {
+    this.node.tick();
+    this.#ticks++;
+    const now = this.#now();
+    this.proposals.sweep(now);
+    this.reads.sweep(now);
+    this.reads.retryStale(now, this.opts.electionTicks * this.opts.tickMs);
+    this.leaderWaiters.sweep(now);
+    if (this.isLeader() && this.#ticks % this.opts.heartbeatTicks === 0) {
+      this.node.readIndex(this.reads.emptyRound(now));
+    }
+    this.#issueReads();
+    this.#observeMetrics();
+    this.fsm.kick();
+  }
+
+  receiveMessages(batch: MessageBatch, ctx: Context): void {
+    const now = this.#now();
+    for (const m of batch.messages) this.lastContact.set(m.from, now);
+    this.fsm.stepMessages(batch.messages, ctx);
+  }
+
+  /** Stages a streamed snapshot and offers it to the core (§7). */
+  receiveSnapshot(h: SnapshotHeader, records: KvRecord[]): void {
+    const token = `staged-${h.meta.index}-${h.meta.term}`;
+    this.#staged.clear();
+    this.#staged.set(token, { records, membership: h.membership });
+    this.metrics.snapshotsReceived.inc();
+    this.fsm.stepMessages([{
+      type: "snap",
+      from: h.from,
+      to: h.to,
+      term: h.term,
+      snapshot: { meta: h.meta, data: token },
+    }]);
+  }
+
+  async stop(): Promise<void> {
+    await this.fsm.stop();
+    await this.apply.flush();
+    const e = new UnavailableError("Node is shutting down");
+    this.proposals.rejectAll(e, "shutdown");
+    this.reads.rejectAll(e);
+  }
+
+  #issueReads(): void {
+    if (this.reads.pending === 0) return;
+    if (this.isLeader() && this.reads.inflight > 1) return;
+    const round = this.reads.takeRound(this.#now());
+    if (round && !this.node.readIndex(round.context)) {
+      this.reads.unissue(round.context);
+    }
+    this.fsm.kick();
+  }
+
+  #hooks() {
+    return {
+      softState: (prev: SoftState, next: SoftState) =>
+        this.#softState(prev, next),
+      readState: (ctx: string, index: number) => {
+        const issued = this.reads.confirmed(
+          ctx,
+          index,
+          this.apply.appliedIndex,
+        );
+        if (issued !== null && this.isLeader()) {
+          this.lease.renew(issued, this.term);
+        }
+        this.#issueReads();
+      },
+      membership: (m: Membership) => {
+        this.#members = m;
+        this.transport.setPeers(addressBook(m));
+      },
+      maybeCompact: () => this.#maybeCompact(),
+      installSnapshot: (rd: Ready) => this.#installSnapshot(rd),
+    };
+  }
+
+  #softState(prev: SoftState, next: SoftState): void {
+    if (prev.lead !== next.lead) this.metrics.leaderChanges.inc();
+    if (prev.role === "leader" && next.role !== "leader") {
+      this.lease.expire();
+      this.proposals.rejectAll(
+        new LeadershipChangedError(),
+        "leadership_changed",
+      );
+    }
+    if (next.lead) this.leaderWaiters.wake();
+    this.#observeMetrics();
+  }
+
+  async #maybeCompact(): Promise<void> {
+    const keep = Math.min(5000, Math.floor(this.opts.snapshotEntries / 2));
+    const durable = this.apply.durableIndex;
+    if (
+      durable - this.storage.snapshotIndex < this.opts.snapshotEntries + keep
+    ) return;
+    const index = durable - keep;
+    await this.storage.compact(index, toConfState(this.apply.membership));
+  }
+
+  async #installSnapshot(rd: Ready): Promise<void> {
+    const snap = rd.snapshot!;
+    const staged = this.#staged.get(snap.data);
+    if (!staged) throw new Error(`No staged snapshot for "${snap.data}"`);
+    this.#staged.delete(snap.data);
+    this.#members = staged.membership;
+    this.transport.setPeers(addressBook(staged.membership));
+    await this.apply.install({ ...snap.meta, ...staged });
+  }
+
+  #observeMetrics(): void {
+    const st = this.node.status();
+    const m = this.metrics;
+    m.term.set(st.term);
+    m.isLeader.set(st.role === "leader" ? 1 : 0);
+    m.state.set(st.role === "leader" ? 2 : st.role === "follower" ? 0 : 1);
+    m.commitIndex.set(st.commit);
+    m.appliedIndex.set(this.apply.appliedIndex);
+    m.lastIndex.set(st.lastIndex);
+    m.snapshotIndex.set(st.snapshotIndex);
+  }
+}
+
+/** Turns a core ProposalDroppedError into the engine's NotLeaderError. */
+export function notLeader(r: Region): NotLeaderError {
+  const l = r.leader();
+  return new NotLeaderError(l?.id ?? null, l?.url ?? null);
+}

@@ -1,0 +1,48 @@
+/**
+ * `GET /v1/cluster` as the engine sees it (API.md §6).
+ * @module
+ */
+import type { ClusterStatus } from "./types.ts";
+import type { Region } from "./region.ts";
+
+function selfState(role: string): "leader" | "follower" | "candidate" {
+  if (role === "leader") return "leader";
+  return role === "follower" ? "follower" : "candidate";
+}
+
+export function clusterStatus(r: Region, clusterId: string): ClusterStatus {
+  const st = r.status();
+  const now = performance.now();
+  const member =
+    (role: "voter" | "learner") => (m: { id: string; url: string }) => {
+      const pr = st.progress[m.id];
+      const seen = r.lastContact.get(m.id);
+      if (!pr || m.id === r.id) return { id: m.id, url: m.url, role };
+      return {
+        id: m.id,
+        url: m.url,
+        role,
+        matchIndex: pr.match,
+        ...(seen === undefined
+          ? {}
+          : { lastContactMs: Math.round(now - seen) }),
+      };
+    };
+  return {
+    clusterId,
+    leader: st.lead || null,
+    term: st.term,
+    members: [
+      ...r.members.voters.map(member("voter")),
+      ...r.members.learners.map(member("learner")),
+    ],
+    self: {
+      id: r.id,
+      state: selfState(st.role),
+      commitIndex: st.commit,
+      appliedIndex: r.appliedIndex,
+      lastIndex: st.lastIndex,
+      snapshotIndex: st.snapshotIndex,
+    },
+  };
+}
