@@ -1,0 +1,25 @@
+# RaftKV node. Configure with RAFTKV_* variables (see README); data lives in
+# the /data volume. SIGTERM drains the node and closes its databases.
+FROM denoland/deno:2.9.6
+
+WORKDIR /app
+RUN chown deno:deno /app && mkdir -p /data && chown deno:deno /data
+USER deno
+
+# Dependencies first, so they are cached in their own layer.
+COPY --chown=deno:deno deno.json deno.lock ./
+COPY --chown=deno:deno main.ts ./
+COPY --chown=deno:deno src ./src
+COPY --chown=deno:deno routes ./routes
+RUN deno cache main.ts
+
+ENV RAFTKV_LISTEN=0.0.0.0:8080
+ENV RAFTKV_DATA_DIR=/data
+VOLUME /data
+EXPOSE 8080
+
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"]
+
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["deno", "run", "--unstable-kv", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "main.ts"]

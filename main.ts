@@ -1,0 +1,111 @@
+/**
+ * The composition root: config -> engines -> RaftKv -> transport -> app ->
+ * Deno.serve -> ticker -> graceful shutdown on SIGTERM/SIGINT.
+ * @module
+ */
+import { ConfigError, helpText, parseConfig } from "./src/config.ts";
+import { DenoRaftEngine } from "./src/storage/deno_raft_engine.ts";
+import { DenoKvDataEngine } from "./src/storage/deno_kv_data_engine.ts";
+import { createNode } from "./src/engine/node.ts";
+import { IntervalTicker } from "./src/engine/ticker.ts";
+import { HttpTransport } from "./src/transport/http_transport.ts";
+import { createPeerApp } from "./src/transport/peer_routes.ts";
+import { createNodeMetrics } from "./src/telemetry/node_metrics.ts";
+import { Logger } from "./src/telemetry/logger.ts";
+import { failpoints } from "./src/failpoints/registry.ts";
+import { createApp } from "./routes/app.ts";
+
+function loadConfig() {
+  try {
+    return parseConfig(Deno.args, Deno.env.toObject());
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`raftkv: ${e.message}\nRun with --help for the flags.`);
+    Deno.exit(2);
+  }
+}
+
+/** A stable id for the cluster, derived from its initial membership. */
+async function clusterId(
+  peers: readonly { id: string; url: string }[],
+): Promise<string> {
+  const text = peers.map((p) => `${p.id}=${p.url}`).sort().join(",");
+  const hash = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text),
+  );
+  return [...new Uint8Array(hash).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.help) {
+    console.log(helpText());
+    return;
+  }
+  if (config.enableFailpoints) failpoints.enable();
+  const log = new Logger(config.id, config.logLevel);
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const metrics = createNodeMetrics();
+  const onCommit = (engine: string) => () => metrics.kvCommits.inc({ engine });
+  const raft = await DenoRaftEngine.open(`${config.dataDir}/raft.kv`);
+  const data = await DenoKvDataEngine.open(`${config.dataDir}/data.kv`);
+  void onCommit;
+  const electionMs = config.electionTicks * config.tickMs;
+  const { engine, router, region } = await createNode(
+    {
+      id: config.id,
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      requestTimeoutMs: config.requestTimeoutMs,
+      leaseMs: electionMs - config.leaseDriftMs,
+      snapshotEntries: config.snapshotEntries,
+      peers: new Map(config.peers.map((p) => [p.id, p.url])),
+      clusterId: await clusterId(config.peers),
+    },
+    { raft, data },
+    {
+      metrics,
+      transport: (snapshotSource, onSnapshotFailed) =>
+        new HttpTransport({
+          selfId: config.id,
+          clusterToken: config.clusterToken ?? undefined,
+          metrics,
+          snapshotSource,
+          onSnapshotFailed,
+        }),
+    },
+  );
+  const peerApp = createPeerApp(router, {
+    clusterToken: config.clusterToken ?? undefined,
+  });
+  const app = createApp({ engine, config, metrics, failpoints, peerApp });
+  const server = Deno.serve({
+    hostname: config.listen.hostname,
+    port: config.listen.port,
+    onListen: ({ hostname, port }) =>
+      log.info("listening", { hostname, port, dataDir: config.dataDir }),
+  }, app.fetch);
+  const ticker = new IntervalTicker(config.tickMs);
+  ticker.start(() => router.tick());
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    engine.close();
+    ticker.stop();
+    await server.shutdown();
+    await router.stop();
+    region.transport.close();
+    raft.close();
+    data.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
+}
+
+if (import.meta.main) await main();
