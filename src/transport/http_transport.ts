@@ -28,9 +28,7 @@ export class HttpTransport implements Transport {
   #headers: Record<string, string>;
 
   constructor(readonly opts: HttpTransportOptions) {
-    this.#headers = opts.clusterToken
-      ? { authorization: `Bearer ${opts.clusterToken}` }
-      : {};
+    this.#headers = opts.clusterToken ? { authorization: `Bearer ${opts.clusterToken}` } : {};
   }
 
   setPeers(peers: ReadonlyMap<string, string>): void {

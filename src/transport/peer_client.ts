@@ -5,12 +5,7 @@
  * caller: messages queued during a backoff are dropped (Raft retries).
  * @module
  */
-import {
-  type Context,
-  context,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { type Context, context, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Message } from "../raft/messages.ts";
 import { failpoints } from "../failpoints/registry.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
