@@ -1,0 +1,137 @@
+// Markdown for stdout and BENCHMARKS.md: one row per (scenario, system), a
+// ratio table RaftKV/etcd from the same run, and the memory table.
+
+import type { Row } from "./measure.ts";
+import type { Memory } from "./procfs.ts";
+
+const dash = "–";
+
+function num(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return dash;
+  return v.toLocaleString("en-US", { maximumFractionDigits: digits });
+}
+
+export function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join(
+    "\n",
+  );
+}
+
+function errorCell(r: Row): string {
+  const l = r.load;
+  if (!l) return dash;
+  const codes = Object.entries(l.errorsByStatus).map(([k, n]) => `${k === "0" ? "net" : k}×${n}`);
+  return codes.length ? `${l.errors} (${codes.join(", ")})` : "0";
+}
+
+export function resultsTable(rows: Row[]): string {
+  const head = [
+    "scenario",
+    "system",
+    "ops",
+    "errors",
+    "ops/s",
+    "p50 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "node CPU % (each)",
+    "CPU µs/op",
+    "loadgen CPU %",
+    "batch sizes",
+  ];
+  const body = rows.filter((r) => r.load).map((r) => {
+    const l = r.load!;
+    return [
+      r.scenario.name,
+      r.system,
+      String(l.ops),
+      errorCell(r),
+      num(l.throughput, 0),
+      num(l.p50Ms, 2),
+      num(l.p99Ms, 2),
+      num(l.p999Ms, 2),
+      r.nodeCpu.map((c) => num(c, 0)).join(" / "),
+      num(r.cpuUsPerOp, 0),
+      num(r.loadCpu, 0),
+      r.batch || dash,
+    ];
+  });
+  return table(head, body);
+}
+
+/** RaftKV/etcd per scenario: ops/s above 1 and latency below 1 favour RaftKV. */
+export function ratioTable(rows: Row[]): string {
+  const pick = (name: string, sys: string) =>
+    rows.find((r) => r.scenario.name === name && r.system === sys)?.load;
+  const names = [...new Set(rows.map((r) => r.scenario.name))];
+  const ratio = (a?: number, b?: number) => a !== undefined && b ? num(a / b, 2) : dash;
+  const body = names.flatMap((n) => {
+    const [k, e] = [pick(n, "raftkv"), pick(n, "etcd")];
+    if (!k || !e) return [];
+    const cpu = (s: string) =>
+      rows.find((r) => r.scenario.name === n && r.system === s)?.cpuUsPerOp ??
+        undefined;
+    return [[
+      n,
+      ratio(k.throughput, e.throughput),
+      ratio(k.p50Ms, e.p50Ms),
+      ratio(k.p99Ms, e.p99Ms),
+      ratio(cpu("raftkv"), cpu("etcd")),
+    ]];
+  });
+  return table(["scenario", "ops/s", "p50", "p99", "CPU µs/op"], body);
+}
+
+function mib(m: Memory[], f: keyof Memory): string {
+  return m.map((x) => num(x[f] === null ? null : x[f] / 1024, 0)).join(" / ");
+}
+
+export function memoryTable(rows: Row[]): string {
+  const body = rows.filter((r) => r.scenario.memory && r.load).map((r) => [
+    r.system,
+    String(r.load?.ops ?? 0),
+    num(r.load?.throughput, 0),
+    mib(r.rssBefore, "rssKiB"),
+    mib(r.rssAfter, "rssKiB"),
+    mib(r.rssAfter, "hwmKiB"),
+  ]);
+  const head = [
+    "system",
+    "writes",
+    "ops/s",
+    "RSS before MiB",
+    "RSS after MiB",
+    "peak RSS MiB",
+  ];
+  return table(head, body);
+}
+
+export interface Header {
+  command: string;
+  machine: string;
+  versions: string;
+  date: string;
+}
+
+export function report(h: Header, rows: Row[]): string {
+  const titles = [
+    ...new Map(rows.map((r) => [r.scenario.name, r.scenario.title])),
+  ]
+    .map(([n, t]) => `- \`${n}\`: ${t}`);
+  const failures = rows.filter((r) => r.error)
+    .map((r) => `- ${r.scenario.name} / ${r.system}: ${r.error?.split("\n")[0]}`);
+  const parts = [
+    `Run ${h.date} on ${h.machine}; ${h.versions}.`,
+    "```\n" + h.command + "\n```",
+    titles.join("\n"),
+    resultsTable(rows),
+    "RaftKV/etcd ratios (ops/s above 1 and latency or CPU below 1 favour RaftKV):",
+    ratioTable(rows),
+  ];
+  if (rows.some((r) => r.scenario.memory)) {
+    parts.push("Memory (per node, n1 / n2 / n3):", memoryTable(rows));
+  }
+  if (failures.length) parts.push("Failed:", failures.join("\n"));
+  return parts.join("\n\n") + "\n";
+}

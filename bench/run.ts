@@ -1,0 +1,150 @@
+// RaftKV vs etcd, side by side in one run (issue #7). Each scenario starts a
+// fresh cluster of each system, drives it from bench/load.ts in its own
+// process, and tears it down; the report is markdown on stdout.
+// -A because Deno 2 lets only --allow-all read /proc (CPU, RSS), and the
+// unrestricted --allow-run a runner of etcd and deno needs is as strong anyway.
+//
+//   deno run -A bench/run.ts [--duration 10s] [--scenarios put,get,seq,follower,large,single,memory]
+//     [--writes 200000] [--no-etcd] [--no-raftkv] [--main ./main.ts] [--out FILE]
+
+import { parseArgs } from "node:util";
+import type { System } from "./cluster.ts";
+import { parseSeconds } from "./duration.ts";
+import { measure, type Row } from "./measure.ts";
+import { machine } from "./procfs.ts";
+import { cleanupAll, cleanupOnSignals } from "./procs.ts";
+import { report } from "./report.ts";
+import { allScenarios, pickScenarios } from "./scenarios.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+interface RunOptions {
+  durationS: number;
+  scenarios: string;
+  writes: number;
+  etcd: boolean;
+  raftkv: boolean;
+  main: string;
+  out: string | null;
+  readyTimeoutMs: number;
+}
+
+function parseRunArgs(args: string[]): RunOptions {
+  const s = { type: "string" } as const;
+  const b = { type: "boolean", default: false } as const;
+  const { values: v } = parseArgs({
+    args,
+    options: {
+      duration: { ...s, default: "10s" },
+      scenarios: { ...s, default: "all" },
+      writes: { ...s, default: "200000" },
+      "no-etcd": b,
+      "no-raftkv": b,
+      main: { ...s, default: `${ROOT}/main.ts` },
+      out: s,
+      "ready-timeout": { ...s, default: "30s" },
+    },
+  });
+  const writes = Number(v.writes);
+  if (!Number.isInteger(writes) || writes < 1) {
+    throw new Error(`--writes: bad count ${v.writes}`);
+  }
+  return {
+    durationS: parseSeconds(v.duration),
+    scenarios: v.scenarios,
+    writes,
+    etcd: !v["no-etcd"],
+    raftkv: !v["no-raftkv"],
+    main: v.main.startsWith("/") ? v.main : `${Deno.cwd()}/${v.main}`,
+    out: v.out ?? null,
+    readyTimeoutMs: parseSeconds(v["ready-timeout"]) * 1000,
+  };
+}
+
+async function version(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).split("\n")[0]?.trim() ?? "" : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Which systems this run can compare, with a note for each one left out. */
+async function systems(
+  o: RunOptions,
+): Promise<{ list: System[]; notes: string[] }> {
+  const list: System[] = [];
+  const notes: string[] = [];
+  const hasMain = await Deno.stat(o.main).then(() => true, () => false);
+  if (o.raftkv && hasMain) list.push("raftkv");
+  else if (o.raftkv) notes.push(`RaftKV skipped: ${o.main} does not exist yet`);
+  const etcd = o.etcd ? await version("etcd", ["--version"]) : null;
+  if (etcd) list.push("etcd");
+  else if (o.etcd) {
+    notes.push("etcd skipped: not on PATH (apt-get install etcd-server)");
+  }
+  return { list, notes };
+}
+
+async function header(o: RunOptions) {
+  const etcd = await version("etcd", ["--version"]);
+  const git = await version("git", [
+    "-C",
+    ROOT,
+    "rev-parse",
+    "--short",
+    "HEAD",
+  ]);
+  return {
+    command: `deno task bench ${Deno.args.join(" ")}`.trim(),
+    machine: await machine(),
+    versions:
+      `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}${git ? `, RaftKV at ${git}` : ""}` +
+      `, ${o.durationS}s per scenario`,
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  };
+}
+
+async function main(o: RunOptions): Promise<void> {
+  const chosen = pickScenarios(allScenarios(o), o.scenarios);
+  const { list, notes } = await systems(o);
+  notes.forEach((n) => console.error(`bench: ${n}`));
+  if (list.length === 0) throw new Error("nothing to benchmark");
+  const rows: Row[] = [];
+  for (const s of chosen) {
+    for (const sys of list) {
+      console.error(`bench: ${s.name} on ${sys}: ${s.title}`);
+      const row = await measure(sys, s, {
+        main: o.main,
+        readyTimeoutMs: o.readyTimeoutMs,
+      });
+      console.error(
+        row.error ? `bench:   FAILED ${row.error}` : `bench:   ${JSON.stringify(row.load)}`,
+      );
+      rows.push(row);
+    }
+  }
+  const md = report(await header(o), rows) +
+    notes.map((n) => `\n${n}\n`).join("");
+  console.log(md);
+  if (o.out) await Deno.writeTextFile(o.out, md);
+}
+
+if (import.meta.main) {
+  cleanupOnSignals();
+  let code = 0;
+  try {
+    await main(parseRunArgs(Deno.args));
+  } catch (e) {
+    console.error(`bench: ${e instanceof Error ? e.message : e}`);
+    code = 1;
+  } finally {
+    await cleanupAll();
+  }
+  Deno.exit(code);
+}
