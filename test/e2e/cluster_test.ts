@@ -1,0 +1,138 @@
+/**
+ * Three real `main.ts` processes on loopback: replication, forwarding,
+ * leader failover, catch-up after restart and through a snapshot, and
+ * durability of acknowledged writes through SIGKILL of every node.
+ */
+import assert from "node:assert/strict";
+import { get, put, TestCluster, until } from "./_cluster.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+async function withCluster(
+  extraArgs: string[],
+  fn: (c: TestCluster) => Promise<void>,
+): Promise<void> {
+  const c = await TestCluster.start({ size: 3, extraArgs });
+  try {
+    await fn(c);
+  } catch (e) {
+    console.error(c.describe());
+    throw e;
+  } finally {
+    await c.stop();
+  }
+}
+
+Deno.test("three nodes replicate, forward and survive a leader kill", opts, async (t) => {
+  await withCluster([], async (c) => {
+    let leader = await c.waitLeader();
+    const followers = c.nodes.filter((n) => n.spec.id !== leader);
+
+    await t.step("a write through the leader is readable from a follower", async () => {
+      const w = await put(c.node(leader).url, "a", { n: 1 });
+      assert.equal(w.status, 200);
+      const r = await get(followers[0]!.url, "a");
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.value, { n: 1 });
+      assert.equal(r.headers.get("x-raftkv-leader"), leader);
+    });
+
+    await t.step("a write through a follower is forwarded to the leader", async () => {
+      const w = await put(followers[1]!.url, "b", "via follower");
+      assert.equal(w.status, 200);
+      assert.equal(w.headers.get("x-raftkv-leader"), leader);
+      const r = await get(c.node(leader).url, "b");
+      assert.equal(r.body.value, "via follower");
+    });
+
+    await t.step("SIGKILL of the leader: a new leader, and writes go on", async () => {
+      const old = c.node(leader);
+      await old.kill();
+      const next = await until("a new leader", async () => {
+        const l = await c.waitLeader();
+        return l !== leader ? l : undefined;
+      });
+      const w = await until("a write after failover", async () => {
+        const res = await put(c.node(next).url, "c", 3);
+        return res.status === 200 ? res : undefined;
+      });
+      assert.equal(w.status, 200);
+      leader = next;
+      old.start();
+      await until("the old leader to catch up", async () => {
+        const r = await get(old.url, "c", "stale");
+        return r.status === 200 && r.body.value === 3 ? true : undefined;
+      });
+    });
+  });
+});
+
+Deno.test("a follower with a wiped data dir catches up through a snapshot", opts, async () => {
+  await withCluster(["--snapshot-entries", "20"], async (c) => {
+    const leader = await c.waitLeader();
+    const victim = c.nodes.find((n) => n.spec.id !== leader)!;
+    for (let i = 0; i < 60; i++) {
+      assert.equal((await put(c.node(leader).url, `k${i}`, i)).status, 200);
+    }
+    await victim.kill();
+    await Deno.remove(victim.spec.dataDir, { recursive: true });
+    for (let i = 60; i < 120; i++) {
+      assert.equal((await put(c.node(leader).url, `k${i}`, i)).status, 200);
+    }
+    const status = await (await fetch(`${c.node(leader).url}/v1/cluster`)).json();
+    assert.ok(status.self.snapshotIndex > 0, "the leader compacted its log");
+    victim.start();
+    await until("the wiped follower to catch up", async () => {
+      const r = await get(victim.url, "k119", "stale");
+      return r.status === 200 && r.body.value === 119 ? true : undefined;
+    }, 30_000);
+    for (const i of [0, 59, 60]) {
+      assert.equal((await get(victim.url, `k${i}`, "stale")).body.value, i);
+    }
+    const metrics = await (await fetch(`${victim.url}/metrics`)).text();
+    assert.match(metrics, /raftkv_snapshots_received_total 1/);
+  });
+});
+
+Deno.test(
+  "SIGKILL of every node during a write load loses no acknowledged write",
+  opts,
+  async () => {
+    await withCluster([], async (c) => {
+      await c.waitLeader();
+      const acked = new Map<string, number>();
+      let stop = false;
+      const writer = async (w: number) => {
+        for (let i = 0; !stop; i++) {
+          const node = c.nodes[(w + i) % c.nodes.length]!;
+          const key = `w${w}-${i}`;
+          try {
+            const res = await put(node.url, key, i);
+            if (res.status === 200) acked.set(key, i);
+          } catch { /* node killed mid-request */ }
+        }
+      };
+      const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+      await until("some acknowledged writes", () => acked.size >= 50 ? true : undefined);
+      await Promise.all(c.nodes.map((n) => n.kill()));
+      stop = true;
+      await Promise.all(writers);
+      for (const n of c.nodes) n.start();
+      const leader = await c.waitLeader(30_000);
+      for (const [key, value] of acked) {
+        const r = await get(c.node(leader).url, key);
+        assert.equal(r.status, 200, `acknowledged ${key} is missing`);
+        assert.equal(r.body.value, value);
+      }
+    });
+  },
+);
+
+Deno.test("SIGTERM drains and exits cleanly", opts, async () => {
+  await withCluster([], async (c) => {
+    const leader = await c.waitLeader();
+    assert.equal((await put(c.node(leader).url, "x", 1)).status, 200);
+    const status = await c.node(leader).kill("SIGTERM");
+    assert.equal(status?.code, 0);
+  });
+});
