@@ -1,0 +1,102 @@
+/**
+ * The HTTP application: one Hono app with the client API (API.md §2-6), the
+ * debug routes and, when given, the peer API under `/raft`. Routes only
+ * translate between HTTP and the engine; errors map once, in `errors.ts`.
+ * @module
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { createClusterRoutes } from "./cluster.ts";
+import { createDebugRoutes } from "./debug.ts";
+import type { AppDeps, AppEnv } from "./deps.ts";
+import { ApiError, createErrorHandler, errorResponse, notFound } from "./errors.ts";
+import { createForwarder } from "./forward.ts";
+import { createKvRoutes } from "./kv.ts";
+import { createRangeRoutes } from "./range.ts";
+import { createTxnRoutes } from "./txn.ts";
+import { splitUrl } from "./validate.ts";
+
+export type { AppDeps, AppEnv } from "./deps.ts";
+
+/** Metrics label of requests that matched no route (bounds cardinality). */
+export const UNMATCHED = "unmatched";
+
+/** The pattern of the handler that answered, e.g. `/v1/kv/:key{.+}`. */
+function routeOf(c: Context): string {
+  // TODO(routes): use routePath() from "hono/route" once the `hono/` import
+  // map entry resolves (it needs the `npm:/hono@…/` form).
+  const routes = c.req.matchedRoutes;
+  for (let i = routes.length - 1; i >= 0; i--) {
+    if (routes[i]!.method !== "ALL") return routes[i]!.path;
+  }
+  return UNMATCHED;
+}
+
+/** Sets a header unless the answer already has one (a relayed answer). */
+function setDefault(c: Context, name: string, value: string): void {
+  if (c.res.headers.has(name)) return;
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    // Immutable headers (a passed-through fetch Response): copy first.
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set(name, value);
+  }
+}
+
+/** Node headers on every answer, plus request count and latency. */
+function observe(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  const { engine, metrics } = deps;
+  return async function observe(c, next) {
+    const t0 = performance.now();
+    await next();
+    setDefault(c, "x-raftkv-node", engine.id);
+    const leader = engine.leader();
+    if (leader) setDefault(c, "x-raftkv-leader", leader.id);
+    const route = routeOf(c);
+    const code = String(c.res.status);
+    metrics.httpRequests.inc({ route, method: c.req.method, code });
+    metrics.httpLatency.observe((performance.now() - t0) / 1000, { route });
+  };
+}
+
+/** Client routes and their methods, to tell 405 from 404. */
+const ALLOWED: readonly (readonly [RegExp, string])[] = [
+  [/^\/v1\/kv\/./, "GET, HEAD, PUT, DELETE"],
+  [/^\/v1\/kv$/, "GET, HEAD, DELETE"],
+  [/^\/v1\/txn$/, "POST"],
+  [/^\/(v1\/cluster|healthz|readyz|metrics)$/, "GET, HEAD"],
+];
+
+/** 405 with `Allow` for a known path and a wrong method, else 404. */
+function notFoundOrMethod(c: Context): Response {
+  const { path } = splitUrl(c.req.url);
+  const allow = ALLOWED.find(([re]) => re.test(path))?.[1];
+  if (allow === undefined) return notFound(c);
+  return errorResponse(
+    new ApiError(
+      405,
+      "method_not_allowed",
+      `${c.req.method} is not allowed on ${path}; use ${allow}`,
+      {},
+      { allow },
+    ),
+  );
+}
+
+/**
+ * Builds the node's HTTP app. `main.ts` serves it with `Deno.serve`; tests
+ * call `app.request()` with a fake engine.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(observe(deps));
+  app.route("/", createKvRoutes(deps));
+  app.route("/", createRangeRoutes(deps));
+  app.route("/", createTxnRoutes(deps));
+  app.route("/", createClusterRoutes(deps));
+  app.route("/", createDebugRoutes(deps));
+  if (deps.peerApp) app.route("/raft", deps.peerApp);
+  app.notFound(notFoundOrMethod);
+  app.onError(createErrorHandler(createForwarder(deps)));
+  return app;
+}

@@ -1,0 +1,78 @@
+/**
+ * Forwarding to the leader: a follower re-sends a request it cannot serve
+ * (writes, lease reads) to the leader and relays the answer, so any node
+ * serves any request (API.md §6).
+ * @module
+ */
+import type { Context } from "hono";
+import type { AppDeps, AppEnv } from "./deps.ts";
+import { ApiError, errorResponse, FORWARDED_HEADER, type Forwarder, retryLater } from "./errors.ts";
+
+/** Request headers that carry meaning to the leader. */
+const PASS = [
+  "accept",
+  "authorization",
+  "content-type",
+  "if-match",
+  "if-none-match",
+  "traceparent",
+  "tracestate",
+];
+
+/** Response headers relayed back to the client. */
+const RELAY = [
+  "content-type",
+  "etag",
+  "retry-after",
+  "x-raftkv-index",
+  "x-raftkv-leader",
+  "x-raftkv-node",
+];
+
+/** Builds the {@link Forwarder} the error handler uses. */
+export function createForwarder(deps: AppDeps): Forwarder {
+  const send = deps.fetch ?? fetch;
+  return async function forward(c: Context<AppEnv>, leaderUrl: string) {
+    const url = new URL(c.req.url);
+    const target = leaderUrl.replace(/\/+$/, "") + url.pathname + url.search;
+    const headers = new Headers({ [FORWARDED_HEADER]: deps.engine.id });
+    for (const h of PASS) {
+      const v = c.req.header(h);
+      if (v !== undefined) headers.set(h, v);
+    }
+    deps.metrics.forwarded.inc({ method: c.req.method });
+    let res: Response;
+    let body: ArrayBuffer;
+    try {
+      res = await send(target, {
+        method: c.req.method,
+        headers,
+        body: c.get("rawBody") ?? null,
+        redirect: "manual",
+        signal: AbortSignal.timeout(deps.config.requestTimeoutMs),
+      });
+      body = await res.arrayBuffer();
+    } catch (err) {
+      return errorResponse(forwardFailure(err, leaderUrl));
+    }
+    const out = new Headers();
+    for (const h of RELAY) {
+      const v = res.headers.get(h);
+      if (v !== null) out.set(h, v);
+    }
+    return new Response(body, { status: res.status, headers: out });
+  };
+}
+
+/** A timeout may hide a committed write (504); anything else is a retry. */
+function forwardFailure(err: unknown, leaderUrl: string): ApiError {
+  if (err instanceof DOMException && err.name === "TimeoutError") {
+    return new ApiError(
+      504,
+      "timeout",
+      "The leader did not answer in time; a write may or may not have happened",
+    );
+  }
+  const why = err instanceof Error ? err.message : String(err);
+  return retryLater("unavailable", `Leader at ${leaderUrl} unreachable: ${why}`);
+}

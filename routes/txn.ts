@@ -1,0 +1,70 @@
+/**
+ * `POST /v1/txn`: etcd-style compare-and-apply in one log entry (API.md §3).
+ * The route validates and translates; the state machine decides.
+ * @module
+ */
+import { Hono } from "hono";
+import type { Config } from "../src/config.ts";
+import type { Compare, KvCommand, TxnOp } from "../src/kv/types.ts";
+import { jsonBody } from "./body.ts";
+import type { AppDeps, AppEnv } from "./deps.ts";
+import { tooLarge } from "./errors.ts";
+import { renderTxn } from "./render.ts";
+import { expectResult, indexHeader, json, signalOf } from "./respond.ts";
+import { TxnBody } from "./schemas.ts";
+import { checkKey, serializeValue } from "./validate.ts";
+
+/** The txn route pattern (also the metrics label). */
+export const TXN_ROUTE = "/v1/txn";
+
+type TxnCommand = Extract<KvCommand, { type: "txn" }>;
+type Limits = Pick<Config, "maxKeyBytes" | "maxValueBytes" | "maxTxnOps">;
+
+/** 413 before schema work when a list is over the op limit. */
+function checkCounts(body: unknown, max: number): void {
+  if (typeof body !== "object" || body === null) return;
+  for (const name of ["compare", "success", "failure"] as const) {
+    const list = (body as Record<string, unknown>)[name];
+    if (Array.isArray(list) && list.length > max) {
+      throw tooLarge(`Txn ${name} list length`, max, list.length);
+    }
+  }
+}
+
+function toOp(op: TxnBody["success"][number], limits: Limits): TxnOp {
+  const key = checkKey(op.key, limits.maxKeyBytes);
+  if (op.op !== "put") return { op: op.op, key };
+  return { op: "put", key, value: serializeValue(op.value, limits.maxValueBytes) };
+}
+
+function toCompare(c: TxnBody["compare"][number], limits: Limits): Compare {
+  const key = checkKey(c.key, limits.maxKeyBytes);
+  // A value compare is against the stored JSON text, so encode it the same way.
+  const value = c.target === "value" ? serializeValue(c.value, limits.maxValueBytes) : c.value;
+  return { key, target: c.target, op: c.op, value };
+}
+
+/** Validates a txn body into its command (400 / 413 on bad input). */
+export function toTxnCommand(json: unknown, limits: Limits): TxnCommand {
+  checkCounts(json, limits.maxTxnOps);
+  const body = TxnBody.parse(json);
+  return {
+    type: "txn",
+    compare: body.compare.map((c) => toCompare(c, limits)),
+    success: body.success.map((o) => toOp(o, limits)),
+    failure: body.failure.map((o) => toOp(o, limits)),
+  };
+}
+
+/** Builds the txn route over `deps.engine`. */
+export function createTxnRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post(TXN_ROUTE, jsonBody(deps.config.maxBodyBytes), async (c) => {
+    const cmd = toTxnCommand(c.get("json"), deps.config);
+    const w = await deps.engine.asyncWrite(cmd, signalOf(c));
+    const r = expectResult(w, "txn");
+    const ops = r.succeeded ? cmd.success : cmd.failure;
+    return json(renderTxn(r.succeeded, ops, r.results, w.index), indexHeader(w.index));
+  });
+  return app;
+}

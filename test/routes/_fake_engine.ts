@@ -1,0 +1,120 @@
+/**
+ * A FakeEngine: the Engine interface over the real KvStateMachine, with no
+ * Raft underneath. Every write is applied at once at the next index. Tests
+ * switch it to follower, make it fail, and dump its state.
+ * @module
+ */
+import { NotLeaderError } from "../../src/engine/errors.ts";
+import type {
+  ClusterStatus,
+  Consistency,
+  Engine,
+  ReadView,
+  WriteResult,
+} from "../../src/engine/types.ts";
+import { KvStateMachine } from "../../src/kv/state_machine.ts";
+import type { KvCommand } from "../../src/kv/types.ts";
+
+/** Options of {@link FakeEngine}. */
+export interface FakeEngineOptions {
+  readonly id?: string;
+  /** Who leads; null = no leader known. @default this node */
+  readonly leader?: { id: string; url: string } | null;
+}
+
+/** See the module doc. */
+export class FakeEngine implements Engine {
+  readonly id: string;
+  readonly sm = new KvStateMachine();
+  /** Applied index: the index of the last write. */
+  index = 0;
+  leaderInfo: { id: string; url: string } | null;
+  isReady = true;
+  /** Thrown, in order, by the next engine calls instead of serving them. */
+  failures: Error[] = [];
+  /** Every command that reached the state machine. */
+  readonly commands: KvCommand[] = [];
+  /** The consistency of every snapshot asked for. */
+  readonly reads: Consistency[] = [];
+
+  constructor(opts: FakeEngineOptions = {}) {
+    this.id = opts.id ?? "n1";
+    this.leaderInfo = opts.leader === undefined
+      ? { id: this.id, url: `http://${this.id}.test` }
+      : opts.leader;
+  }
+
+  get isLeader(): boolean {
+    return this.leaderInfo?.id === this.id;
+  }
+
+  #check(): void {
+    const f = this.failures.shift();
+    if (f) throw f;
+  }
+
+  #notLeader(): NotLeaderError {
+    return new NotLeaderError(
+      this.leaderInfo?.id ?? null,
+      this.leaderInfo?.url ?? null,
+    );
+  }
+
+  asyncWrite(cmd: KvCommand): Promise<WriteResult> {
+    try {
+      this.#check();
+      if (!this.isLeader) throw this.#notLeader();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.commands.push(cmd);
+    const index = ++this.index;
+    return Promise.resolve({ result: this.sm.apply(index, cmd), index });
+  }
+
+  asyncSnapshot(consistency: Consistency): Promise<ReadView> {
+    try {
+      this.#check();
+      if (consistency === "lease" && !this.isLeader) throw this.#notLeader();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.reads.push(consistency);
+    const sm = this.sm;
+    return Promise.resolve({
+      index: this.index,
+      get: (key) => sm.get(key),
+      range: (range, opts) => sm.range(range, opts),
+    });
+  }
+
+  leader(): { id: string; url: string } | null {
+    return this.leaderInfo;
+  }
+
+  status(): ClusterStatus {
+    return {
+      clusterId: "c1",
+      leader: this.leaderInfo?.id ?? null,
+      term: 3,
+      members: [{ id: this.id, url: `http://${this.id}.test`, role: "voter" }],
+      self: {
+        id: this.id,
+        state: this.isLeader ? "leader" : "follower",
+        commitIndex: this.index,
+        appliedIndex: this.index,
+        lastIndex: this.index,
+        snapshotIndex: 0,
+      },
+    };
+  }
+
+  ready(): boolean {
+    return this.isReady;
+  }
+
+  /** The whole state as text, to compare before and after a request. */
+  dump(): string {
+    return JSON.stringify({ index: this.index, records: [...this.sm.entries()] });
+  }
+}
