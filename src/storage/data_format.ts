@@ -1,0 +1,119 @@
+/**
+ * How data.kv values look, and their validation on load.
+ * @module
+ */
+import type { KvRecord } from "../kv/types.ts";
+import type { Member, Membership } from "./stores.ts";
+import { deleteOp, type Mutation, needsChunks, setOp, stringBytes, toChunks } from "./chunks.ts";
+import { dataKeys } from "./kv_keys.ts";
+import { isIndex, StorageCorruptError } from "./raft_format.ts";
+
+/** `["data", region, "meta"]`: what the records cover. */
+export interface DataMeta {
+  readonly gen: number;
+  readonly applied: number;
+  readonly term: number;
+  readonly membership: Membership | null;
+}
+
+/** A record head: inline value `d`, or `n` chunks keyed by modIndex `m`. */
+export interface RecordHead {
+  readonly v: number;
+  readonly c: number;
+  readonly m: number;
+  readonly d?: string;
+  readonly n?: number;
+}
+
+/** The meta of a brand-new data dir. */
+export const EMPTY_META: DataMeta = {
+  gen: 0,
+  applied: 0,
+  term: 0,
+  membership: null,
+};
+
+/** Chunk sets (invisible until the head points at them), then the head. */
+export function recordOps(gen: number, r: KvRecord): {
+  chunks: Mutation[];
+  head: Mutation;
+  n: number;
+} {
+  const base = { v: r.version, c: r.createIndex, m: r.modIndex };
+  if (!needsChunks(r.value)) {
+    const head = { ...base, d: r.value };
+    const size = stringBytes(r.value) + 48;
+    return { chunks: [], head: setOp(dataKeys.record(gen, r.key), head, size), n: 0 };
+  }
+  const parts = toChunks(r.value);
+  const chunks = parts.map((c, i) => setOp(dataKeys.chunk(gen, r.key, r.modIndex, i), c, c.length));
+  const head = setOp(dataKeys.record(gen, r.key), { ...base, n: parts.length }, 64);
+  return { chunks, head, n: parts.length };
+}
+
+/** Deletes of the `n` chunks of version `mod` of `key`. */
+export function chunkDeletes(
+  gen: number,
+  key: string,
+  mod: number,
+  n: number,
+): Mutation[] {
+  const ops: Mutation[] = [];
+  for (let i = 0; i < n; i++) ops.push(deleteOp(dataKeys.chunk(gen, key, mod, i)));
+  return ops;
+}
+
+/** The meta mutation. */
+export function metaOp(meta: DataMeta): Mutation {
+  const m = meta.membership;
+  const value: DataMeta = {
+    gen: meta.gen,
+    applied: meta.applied,
+    term: meta.term,
+    membership: m && {
+      voters: m.voters.map(plainMember),
+      learners: m.learners.map(plainMember),
+    },
+  };
+  return setOp(dataKeys.meta, value, 128 + 2 * JSON.stringify(m).length);
+}
+
+function plainMember(m: Member): Member {
+  return { id: m.id, url: m.url };
+}
+
+/** Validates a stored meta. */
+export function checkMeta(v: unknown): DataMeta {
+  const m = v as Partial<DataMeta> | null;
+  const ok = m !== null && typeof m === "object" && isIndex(m.gen) &&
+    isIndex(m.applied) && isIndex(m.term) &&
+    (m.membership === null || isMembership(m.membership));
+  if (!ok) throw new StorageCorruptError("Cannot read the data meta");
+  return m as DataMeta;
+}
+
+function isMembership(m: unknown): m is Membership {
+  const s = m as Partial<Membership> | null;
+  return s !== null && typeof s === "object" && isMembers(s.voters) &&
+    isMembers(s.learners);
+}
+
+function isMembers(a: unknown): a is Member[] {
+  return Array.isArray(a) &&
+    a.every((x) => typeof x?.id === "string" && typeof x?.url === "string");
+}
+
+/** Validates a stored record head. */
+export function checkHead(v: unknown, key: string): RecordHead {
+  const h = v as Partial<RecordHead> | null;
+  const ok = h !== null && typeof h === "object" && isIndex(h.v) &&
+    isIndex(h.c) && isIndex(h.m) &&
+    (typeof h.d === "string" || (isIndex(h.n) && h.n > 0));
+  if (!ok) throw new StorageCorruptError(`Cannot read record "${key}"`);
+  return h as RecordHead;
+}
+
+/** The record of a head and its value. */
+export function toRecord(key: string, h: RecordHead, value: string): KvRecord {
+  return { key, value, version: h.v, createIndex: h.c, modIndex: h.m };
+}
