@@ -45,7 +45,7 @@ export function resultsTable(rows: Row[]): string {
     return [
       r.scenario.name,
       r.system,
-      String(l.ops),
+      num(l.ops, 0),
       errorCell(r),
       num(l.throughput, 0),
       num(l.p50Ms, 2),
@@ -126,11 +126,15 @@ export function report(h: Header, rows: Row[]): string {
     "```\n" + h.command + "\n```",
     titles.join("\n"),
     resultsTable(rows),
-    "RaftKV/etcd ratios (ops/s above 1 and latency or CPU below 1 favour RaftKV):",
-    ratioTable(rows),
   ];
+  if (new Set(rows.filter((r) => r.load).map((r) => r.system)).size > 1) {
+    parts.push(
+      "RaftKV/etcd ratios (ops/s above 1 and latency or CPU below 1 favour RaftKV):",
+      ratioTable(rows),
+    );
+  }
   if (rows.some((r) => r.scenario.memory)) {
-    parts.push("Memory (per node, n1 / n2 / n3):", memoryTable(rows));
+    parts.push("Memory (MiB per node, in member order):", memoryTable(rows));
   }
   if (failures.length) parts.push("Failed:", failures.join("\n"));
   return parts.join("\n\n") + "\n";
