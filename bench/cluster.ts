@@ -23,6 +23,8 @@ export interface StartOptions {
   /** RaftKV's main.ts (absolute), run with the current deno. */
   main: string;
   readyTimeoutMs: number;
+  /** Copy every log here before the temp dir goes (for post-mortems). */
+  keepLogs?: string;
 }
 
 /** A loopback port that was free a moment ago (the OS picks it). */
@@ -49,14 +51,15 @@ export async function startCluster(
   try {
     await waitReady(cluster, opts.readyTimeoutMs);
   } catch (e) {
-    await stopCluster(cluster);
+    await stopCluster(cluster, opts.keepLogs);
     throw e;
   }
   return cluster;
 }
 
-export async function stopCluster(c: Cluster): Promise<void> {
+export async function stopCluster(c: Cluster, keepLogs?: string): Promise<void> {
   await Promise.all(c.members.map((m) => stop(m.proc.child)));
+  if (keepLogs) await copyLogs(c.dir, keepLogs);
   await removeDir(c.dir);
 }
 
@@ -192,4 +195,14 @@ export async function leaderUrl(c: Cluster): Promise<string | null> {
     if (await t.isLeader(m.url).catch(() => false)) return m.url;
   }
   return null;
+}
+
+async function copyLogs(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  const tag = from.replace(/^.*\//, "");
+  for await (const e of Deno.readDir(from)) {
+    if (e.isFile && e.name.endsWith(".log")) {
+      await Deno.copyFile(`${from}/${e.name}`, `${to}/${tag}-${e.name}`);
+    }
+  }
 }

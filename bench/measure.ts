@@ -142,7 +142,7 @@ export async function measure(
   } catch (e) {
     row.error = e instanceof Error ? e.message : String(e);
   } finally {
-    if (cluster) await stopCluster(cluster);
+    if (cluster) await stopCluster(cluster, opts.keepLogs);
   }
   return row;
 }

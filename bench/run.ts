@@ -6,6 +6,7 @@
 //
 //   deno run -A bench/run.ts [--duration 10s] [--scenarios put,get,seq,follower,large,single,memory]
 //     [--writes 200000] [--no-etcd] [--no-raftkv] [--main ./main.ts] [--out FILE]
+//     [--ready-timeout 30s] [--keep-logs DIR]
 
 import { parseArgs } from "node:util";
 import type { System } from "./cluster.ts";
@@ -27,6 +28,7 @@ interface RunOptions {
   main: string;
   out: string | null;
   readyTimeoutMs: number;
+  keepLogs: string | null;
 }
 
 function parseRunArgs(args: string[]): RunOptions {
@@ -43,6 +45,7 @@ function parseRunArgs(args: string[]): RunOptions {
       main: { ...s, default: `${ROOT}/main.ts` },
       out: s,
       "ready-timeout": { ...s, default: "30s" },
+      "keep-logs": s,
     },
   });
   const writes = Number(v.writes);
@@ -58,6 +61,7 @@ function parseRunArgs(args: string[]): RunOptions {
     main: v.main.startsWith("/") ? v.main : `${Deno.cwd()}/${v.main}`,
     out: v.out ?? null,
     readyTimeoutMs: parseSeconds(v["ready-timeout"]) * 1000,
+    keepLogs: v["keep-logs"] ?? null,
   };
 }
 
@@ -119,9 +123,11 @@ async function main(o: RunOptions): Promise<void> {
   for (const s of chosen) {
     for (const sys of list) {
       console.error(`bench: ${s.name} on ${sys}: ${s.title}`);
+      const keep = o.keepLogs ? { keepLogs: `${o.keepLogs}/${s.name}` } : {};
       const row = await measure(sys, s, {
         main: o.main,
         readyTimeoutMs: o.readyTimeoutMs,
+        ...keep,
       });
       console.error(
         row.error ? `bench:   FAILED ${row.error}` : `bench:   ${JSON.stringify(row.load)}`,
