@@ -7,6 +7,7 @@ import type { Raft } from "./raft.ts";
 import type { MsgVote } from "./messages.ts";
 import type { VoteResult } from "./quorum.ts";
 import { NONE } from "./types.ts";
+import { hasUnappliedConfChanges } from "./membership.ts";
 
 /**
  * - `preElection`: pre-vote first; the term is bumped only if a majority
@@ -24,7 +25,7 @@ export type CampaignKind = "preElection" | "election" | "transfer";
  */
 export function hup(r: Raft, kind: CampaignKind): void {
   if (r.role === "leader" || !r.promotable()) return;
-  if (r.hasUnappliedConfChanges()) return;
+  if (hasUnappliedConfChanges(r)) return;
   campaign(r, kind);
 }
 

@@ -11,7 +11,6 @@ import { validateConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
 import type { Message, MessageType } from "./messages.ts";
 import type {
-  ConfState,
   Entry,
   EntryType,
   HardState,
@@ -25,10 +24,9 @@ import { RaftLog } from "./log.ts";
 import { ProgressTracker } from "./tracker.ts";
 import { ReadOnly } from "./read_only.ts";
 import { RaftError } from "./errors.ts";
-import { applyConfChange, tryDecodeConfChange } from "./conf_change.ts";
 import { handleVoteRequest, hup } from "./election.ts";
 import { bcastAppend, bcastHeartbeat, tickSnapshots } from "./replicate.ts";
-import { maybeCommit, stepLeader } from "./step_leader.ts";
+import { stepLeader } from "./step_leader.ts";
 import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 
@@ -370,48 +368,5 @@ export class Raft {
         reject: true,
       });
     }
-  }
-
-  // ---- membership (applied at apply time; see applyConfEntry) ----
-
-  /**
-   * Applies a committed `conf` entry handed out in a Ready.
-   *
-   * Deviation from thesis §4.1, which uses a configuration as soon as its
-   * entry is appended: like etcd raft, the change takes effect when the
-   * entry is applied (advance() after it appeared in committedEntries).
-   * Safety holds because only one change may be pending at a time and a
-   * leader proposes one only after committing an entry of its term.
-   */
-  applyConfEntry(e: Entry): void {
-    if (e.index <= this.confIndex) return; // already reflected (snapshot)
-    this.confIndex = e.index;
-    const cc = tryDecodeConfChange(e.data);
-    if (cc) this.switchToConfig(applyConfChange(this.trk.confState(), cc));
-  }
-
-  switchToConfig(cs: ConfState): void {
-    this.trk.setConf(cs, this.raftLog.lastIndex());
-    if (this.role !== "leader") return;
-    if (!this.trk.isVoter(this.id)) {
-      // Removed or demoted: tell the others what is committed, then step down.
-      bcastAppend(this, true);
-      this.becomeFollower(this.term, NONE);
-      return;
-    }
-    if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee)) {
-      this.abortLeaderTransfer();
-    }
-    if (maybeCommit(this)) bcastAppend(this, true);
-    else bcastAppend(this, false);
-  }
-
-  /** True if committed but unapplied entries hold a conf change. */
-  hasUnappliedConfChanges(): boolean {
-    const log = this.raftLog;
-    const lo = Math.max(log.applied + 1, log.firstIndex());
-    if (lo > log.committed) return false;
-    return log.slice(lo, log.committed + 1, Infinity)
-      .some((e) => e.type === "conf");
   }
 }

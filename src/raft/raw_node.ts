@@ -15,6 +15,7 @@ import { hup } from "./election.ts";
 import { propose, serveRead, transferLeader } from "./step_leader.ts";
 import { encodeConfChange, isValidConfChange } from "./conf_change.ts";
 import { getStatus } from "./status.ts";
+import { applyConfEntry } from "./membership.ts";
 import type { Status } from "./status.ts";
 
 export type { Status } from "./status.ts";
@@ -190,7 +191,7 @@ export class RawNode {
     const last = rd.entries.at(-1);
     if (last) r.raftLog.stableTo(last);
     for (const e of rd.committedEntries) {
-      if (e.type === "conf") r.applyConfEntry(e);
+      if (e.type === "conf") applyConfEntry(r, e);
     }
     const lastApplied = rd.committedEntries.at(-1);
     if (lastApplied) r.raftLog.appliedTo(lastApplied.index);
