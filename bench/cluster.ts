@@ -41,7 +41,8 @@ export async function startCluster(
   opts: StartOptions,
 ): Promise<Cluster> {
   const dir = await tempDir(`bench-${system}-`);
-  const ids = Array.from({ length: size }, (_, i) => `${system[0]}${i + 1}`);
+  const prefix = system === "raftkv" ? "n" : "e";
+  const ids = Array.from({ length: size }, (_, i) => `${prefix}${i + 1}`);
   const start = system === "raftkv" ? startRaftKv : startEtcd;
   const cluster: Cluster = {
     system,
