@@ -1,6 +1,6 @@
 // Batch sizes from the leader's Prometheus /metrics. The server's histogram
 // names are not fixed by API.md, so every histogram whose family name holds
-// "batch" is read, and absence is normal (etcd, or an older server).
+// "batch_size" is read, and absence is normal (etcd, or an older server).
 
 export interface Histogram {
   sum: number;
@@ -14,7 +14,10 @@ export type Histograms = Map<string, Histogram>;
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*?)_(bucket|sum|count)(?:\{([^}]*)\})?\s+(\S+)/;
 
 /** Histogram families whose name matches `filter`, from exposition text. */
-export function parseHistograms(text: string, filter = /batch/): Histograms {
+export function parseHistograms(
+  text: string,
+  filter = /batch_size/,
+): Histograms {
   const out: Histograms = new Map();
   for (const line of text.split("\n")) {
     const m = line.match(LINE);
