@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { body, jsonInit, makeApp } from "./_app.ts";
+import { FakeEngine } from "./_fake_engine.ts";
+
+const LEADER = { id: "n1", url: "http://n1.test:8080" };
+
+interface Sent {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: string;
+}
+
+/** A fetch that records what it is sent and answers with `reply`. */
+function recordingFetch(reply: () => Response | Promise<Response>) {
+  const sent: Sent[] = [];
+  const f = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    sent.push({ url: req.url, method: req.method, headers: req.headers, body: await req.text() });
+    return await reply();
+  };
+  return { sent, fetch: f as typeof fetch };
+}
+
+/** A follower and a leader app wired together through the follower's fetch. */
+function pair() {
+  const leader = makeApp({ id: "n1" });
+  const follower = makeApp({
+    id: "n2",
+    leader: LEADER,
+    fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
+      leader.app.request(new Request(input, init))) as typeof fetch,
+  });
+  return { leader, follower };
+}
+
+Deno.test("a follower forwards writes to the leader and relays the answer", async () => {
+  const reply = () =>
+    new Response('{"key":"k","version":1,"createIndex":7,"modIndex":7}', {
+      status: 200,
+      headers: {
+        "content-type": "application/json",
+        etag: '"7"',
+        "x-raftkv-index": "7",
+        "x-raftkv-node": "n1",
+        "x-raftkv-leader": "n1",
+        "x-secret-internal": "no",
+      },
+    });
+  const { sent, fetch } = recordingFetch(reply);
+  const { app, metrics, engine } = makeApp({ id: "n2", leader: LEADER, fetch });
+  const res = await app.request(
+    "/v1/kv/a%2Fb?prev=true",
+    jsonInit("PUT", '{"value": [1, 2]}', {
+      "if-match": '"3"',
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      "x-other": "dropped",
+    }),
+  );
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), '{"key":"k","version":1,"createIndex":7,"modIndex":7}');
+  assert.equal(res.headers.get("x-raftkv-node"), "n1");
+  assert.equal(res.headers.get("x-raftkv-leader"), "n1");
+  assert.equal(res.headers.get("etag"), '"7"');
+  assert.equal(res.headers.get("x-raftkv-index"), "7");
+  assert.equal(res.headers.get("x-secret-internal"), null);
+
+  assert.equal(sent.length, 1);
+  const s = sent[0]!;
+  assert.equal(s.url, "http://n1.test:8080/v1/kv/a%2Fb?prev=true");
+  assert.equal(s.method, "PUT");
+  assert.equal(s.body, '{"value": [1, 2]}', "the original bytes");
+  assert.equal(s.headers.get("x-raftkv-forwarded"), "n2");
+  assert.equal(s.headers.get("if-match"), '"3"');
+  assert.equal(s.headers.get("content-type"), "application/json");
+  assert.match(s.headers.get("traceparent")!, /^00-0af7/);
+  assert.equal(s.headers.get("x-other"), null);
+  assert.equal(metrics.forwarded.value({ method: "PUT" }), 1);
+  assert.equal(engine.commands.length, 0);
+});
+
+Deno.test("forwarding end to end: follower app -> leader app", async (t) => {
+  const { leader, follower } = pair();
+
+  await t.step("PUT through the follower lands on the leader", async () => {
+    const res = await follower.app.request("/v1/kv/k", jsonInit("PUT", { value: "v" }));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-raftkv-node"), "n1");
+    assert.equal(res.headers.get("etag"), '"1"');
+    assert.equal(leader.engine.sm.get("k")?.value, '"v"');
+  });
+
+  await t.step("a 412 from the leader is relayed as is", async () => {
+    const res = await follower.app.request(
+      "/v1/kv/k",
+      jsonInit("PUT", { value: "w" }, { "if-none-match": "*" }),
+    );
+    assert.equal(res.status, 412);
+    const err = (await body(res) as { error: { current: { value: string } } }).error;
+    assert.equal(err.current.value, "v");
+  });
+
+  await t.step("DELETE, range delete and txn are forwarded", async () => {
+    let res = await follower.app.request(
+      "/v1/txn",
+      jsonInit("POST", { success: [{ op: "put", key: "t", value: 1 }] }),
+    );
+    assert.equal((await body(res) as { succeeded: boolean }).succeeded, true);
+    res = await follower.app.request("/v1/kv?prefix=t", { method: "DELETE" });
+    assert.deepEqual(await body(res), { deleted: 1 });
+    res = await follower.app.request("/v1/kv/k", { method: "DELETE" });
+    assert.deepEqual(await body(res), { deleted: 1 });
+    assert.equal(leader.engine.dump(), JSON.stringify({ index: 5, records: [] }));
+    assert.equal(follower.metrics.forwarded.value({ method: "DELETE" }), 2);
+  });
+
+  await t.step("lease reads are forwarded; linearizable and stale are served locally", async () => {
+    await leader.app.request("/v1/kv/r", jsonInit("PUT", { value: 1 }));
+    const lease = await follower.app.request("/v1/kv/r?consistency=lease");
+    assert.equal(lease.status, 200);
+    assert.equal(lease.headers.get("x-raftkv-node"), "n1");
+    const local = await follower.app.request("/v1/kv/r?consistency=stale");
+    assert.equal(local.status, 404, "the fake follower has no data of its own");
+    assert.equal(local.headers.get("x-raftkv-node"), "n2");
+    assert.equal(local.headers.get("x-raftkv-leader"), "n1");
+    assert.deepEqual(follower.engine.reads, ["stale"]);
+  });
+
+  await t.step("HEAD is forwarded too", async () => {
+    const res = await follower.app.request("/v1/kv/r?consistency=lease", { method: "HEAD" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-raftkv-node"), "n1");
+  });
+});
+
+Deno.test("a forwarded request is never forwarded again", async () => {
+  const { sent, fetch } = recordingFetch(() => new Response("{}"));
+  const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
+  const res = await app.request(
+    "/v1/kv/k",
+    jsonInit("PUT", { value: 1 }, { "x-raftkv-forwarded": "n3" }),
+  );
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("retry-after"), "1");
+  assert.deepEqual(await body(res), {
+    error: { code: "no_leader", message: 'Not the leader; leader is "n1"', leader: "n1" },
+  });
+  assert.equal(sent.length, 0);
+});
+
+Deno.test("no known leader → 503 no_leader with Retry-After", async () => {
+  const { sent, fetch } = recordingFetch(() => new Response("{}"));
+  const { app } = makeApp({ id: "n2", leader: null, fetch });
+  const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("retry-after"), "1");
+  assert.equal(res.headers.get("x-raftkv-leader"), null);
+  assert.equal((await body(res) as { error: { code: string } }).error.code, "no_leader");
+  assert.equal(sent.length, 0);
+});
+
+Deno.test("forward failures", async (t) => {
+  await t.step("leader unreachable → 503 unavailable with Retry-After", async () => {
+    const { fetch } = recordingFetch(() => {
+      throw new TypeError("error sending request: Connection refused");
+    });
+    const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
+    const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("retry-after"), "1");
+    assert.equal((await body(res) as { error: { code: string } }).error.code, "unavailable");
+  });
+
+  await t.step("leader too slow → 504 timeout (outcome unknown)", async () => {
+    const { fetch } = recordingFetch(() => {
+      throw new DOMException("Signal timed out.", "TimeoutError");
+    });
+    const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
+    const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
+    assert.equal(res.status, 504);
+    assert.equal((await body(res) as { error: { code: string } }).error.code, "timeout");
+  });
+});
+
+Deno.test("bad requests are rejected locally, not forwarded", async () => {
+  const { sent, fetch } = recordingFetch(() => new Response("{}"));
+  const engine = new FakeEngine({ id: "n2", leader: LEADER });
+  const { app } = makeApp({ engine, fetch });
+  assert.equal((await app.request("/v1/kv/k", jsonInit("PUT", { nope: 1 }))).status, 400);
+  assert.equal(
+    (await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }, { "if-match": "x" }))).status,
+    400,
+  );
+  assert.equal(sent.length, 0);
+});
