@@ -15,8 +15,7 @@ export function toConfState(m: Membership): ConfState {
 
 /** Applies one single-server change (§4.1); adding a learner as voter promotes it. */
 export function applyConfChange(m: Membership, cc: ConfChange): Membership {
-  const without = (list: readonly Member[]) =>
-    list.filter((x) => x.id !== cc.nodeId);
+  const without = (list: readonly Member[]) => list.filter((x) => x.id !== cc.nodeId);
   const known = [...m.voters, ...m.learners].find((x) => x.id === cc.nodeId);
   const member = { id: cc.nodeId, url: cc.context || known?.url || "" };
   switch (cc.type) {

@@ -10,12 +10,8 @@ import { defaultRaftConfig } from "../raft/config.ts";
 import { SeededRand } from "../raft/rand.ts";
 import type { SnapshotMeta } from "../raft/types.ts";
 import { KvStateMachine } from "../kv/state_machine.ts";
-import type {
-  KvDataEngine,
-  Membership,
-  RaftEngine,
-} from "../storage/stores.ts";
-import { reconcile } from "../storage/load.ts";
+import type { KvDataEngine, Membership, RaftEngine } from "../storage/stores.ts";
+import { loadNode } from "../storage/load.ts";
 import type { SnapshotSource, Transport } from "../transport/transport.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { REGION_ID } from "../telemetry/names.ts";
@@ -58,10 +54,7 @@ export async function createNode(
     term: 0,
     confState: toConfState(seedMembers),
   };
-  const loaded = reconcile(
-    await engines.raft.load(seed),
-    await engines.data.load(),
-  );
+  const loaded = await loadNode({ ...engines, seed });
   const membership = loaded.data.membership ?? seedMembers;
   const mem = new MemoryStorage({
     hardState: loaded.raft.hardState,

@@ -6,13 +6,7 @@
  * Whatever arrives while a Ready persists joins the next one: the batching.
  * @module
  */
-import {
-  type Context,
-  context,
-  type Link,
-  type Span,
-  trace,
-} from "@opentelemetry/api";
+import { type Context, context, type Link, type Span, trace } from "@opentelemetry/api";
 import type { RawNode } from "../raft/raw_node.ts";
 import type { Ready } from "../raft/ready.ts";
 import type { Message } from "../raft/messages.ts";

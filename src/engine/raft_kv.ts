@@ -9,13 +9,7 @@ import type { KvCommand } from "../kv/types.ts";
 import { encodeCommand } from "../kv/codec.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
-import type {
-  ClusterStatus,
-  Consistency,
-  Engine,
-  ReadView,
-  WriteResult,
-} from "./types.ts";
+import type { ClusterStatus, Consistency, Engine, ReadView, WriteResult } from "./types.ts";
 import { NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
 import type { Region } from "./region.ts";
 import { clusterStatus } from "./status.ts";

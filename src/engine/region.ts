@@ -238,8 +238,7 @@ export class Region {
 
   #hooks() {
     return {
-      softState: (prev: SoftState, next: SoftState) =>
-        this.#softState(prev, next),
+      softState: (prev: SoftState, next: SoftState) => this.#softState(prev, next),
       readState: (ctx: string, index: number) => {
         const issued = this.reads.confirmed(
           ctx,

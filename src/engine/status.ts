@@ -13,21 +13,18 @@ function selfState(role: string): "leader" | "follower" | "candidate" {
 export function clusterStatus(r: Region, clusterId: string): ClusterStatus {
   const st = r.status();
   const now = performance.now();
-  const member =
-    (role: "voter" | "learner") => (m: { id: string; url: string }) => {
-      const pr = st.progress[m.id];
-      const seen = r.lastContact.get(m.id);
-      if (!pr || m.id === r.id) return { id: m.id, url: m.url, role };
-      return {
-        id: m.id,
-        url: m.url,
-        role,
-        matchIndex: pr.match,
-        ...(seen === undefined
-          ? {}
-          : { lastContactMs: Math.round(now - seen) }),
-      };
+  const member = (role: "voter" | "learner") => (m: { id: string; url: string }) => {
+    const pr = st.progress[m.id];
+    const seen = r.lastContact.get(m.id);
+    if (!pr || m.id === r.id) return { id: m.id, url: m.url, role };
+    return {
+      id: m.id,
+      url: m.url,
+      role,
+      matchIndex: pr.match,
+      ...(seen === undefined ? {} : { lastContactMs: Math.round(now - seen) }),
     };
+  };
   return {
     clusterId,
     leader: st.lead || null,

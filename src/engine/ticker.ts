@@ -9,7 +9,7 @@ export interface Ticker {
 }
 
 export class IntervalTicker implements Ticker {
-  #id: number | undefined;
+  #id: ReturnType<typeof setInterval> | undefined;
   constructor(readonly ms: number) {}
 
   start(fn: () => void): void {
