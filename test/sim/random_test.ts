@@ -1,0 +1,60 @@
+/**
+ * Random schedules: many seeds, each a few thousand events of ticks,
+ * proposals, reads, message faults, partitions, crashes, compactions,
+ * membership changes and leader transfers, with every invariant checked
+ * after every event and liveness checked once the faults heal.
+ *
+ * Replay one seed: `SEED=n deno test --allow-env test/sim/random_test.ts`
+ * (`EVENTS=n` overrides the schedule length, `SEEDS=n` / `SEED_FROM=n` the
+ * CI range).
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type RunResult, runSchedule } from "./run.ts";
+
+function envInt(name: string): number | undefined {
+  const perm = Deno.permissions.querySync({ name: "env", variable: name });
+  if (perm.state !== "granted") return undefined;
+  const raw = Deno.env.get(name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`Cannot use ${name}="${raw}": not a whole number`);
+  }
+  return n;
+}
+
+const EVENTS = envInt("EVENTS") ?? 2000;
+const SEED = envInt("SEED");
+const SEEDS = envInt("SEEDS") ?? 1000;
+const SEED_FROM = envInt("SEED_FROM") ?? 1;
+const BATCH = 100;
+
+function sum(rs: readonly RunResult[], f: (r: RunResult) => number): number {
+  return rs.reduce((a, r) => a + f(r), 0);
+}
+
+if (SEED !== undefined) {
+  Deno.test(`random schedule ${SEED} (${EVENTS} events) keeps Raft safe and live`, () => {
+    runSchedule(SEED, EVENTS);
+  });
+} else {
+  Deno.test(`${SEEDS} random schedules of ${EVENTS} events keep Raft safe and live`, async (t) => {
+    const results: RunResult[] = [];
+    for (let from = SEED_FROM; from < SEED_FROM + SEEDS; from += BATCH) {
+      const to = Math.min(from + BATCH, SEED_FROM + SEEDS) - 1;
+      await t.step(`seeds ${from}..${to}`, () => {
+        for (let seed = from; seed <= to; seed++) {
+          results.push(runSchedule(seed, EVENTS));
+        }
+      });
+    }
+    await t.step("the schedules exercised every feature", () => {
+      assert.ok(sum(results, (r) => r.committed) > SEEDS, "commits");
+      assert.ok(sum(results, (r) => r.stats.snapshots) > 0, "snapshots installed");
+      assert.ok(sum(results, (r) => r.stats.reads) > 0, "reads served");
+      assert.ok(sum(results, (r) => r.dropped) > 0, "proposals dropped");
+      assert.ok(sum(results, (r) => r.stats.leaders) > SEEDS, "elections");
+    });
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * One random schedule from a seed: the cluster shape and options come from
+ * the seed too, so `SEED=n` alone replays a failure.
+ * @module
+ */
+import { checkProposals, healAll, settledLeader, stabilize } from "./liveness.ts";
+import { Schedule } from "./schedule.ts";
+import { Sim, type SimOptions } from "./sim.ts";
+import type { SimStats } from "./invariants.ts";
+
+/** Ticks allowed for a leader to settle the healed cluster (10 election timeouts). */
+export const SETTLE_TICKS = 200;
+
+export interface RunResult {
+  readonly stats: SimStats;
+  readonly proposals: number;
+  readonly committed: number;
+  readonly dropped: number;
+  readonly settleTicks: number;
+}
+
+/** The cluster options a seed stands for. */
+export function optionsFor(seed: number): SimOptions {
+  return {
+    seed,
+    nodes: seed % 2 === 0 ? 3 : 5,
+    preVote: (seed >> 1) % 4 !== 0,
+    checkQuorum: (seed >> 3) % 4 !== 0,
+    liveSnapshots: (seed >> 2) % 2 === 1,
+  };
+}
+
+/** A failed schedule: the seed, the broken property, the last events. */
+export class SimFailure extends Error {
+  override name = "SimFailure";
+  constructor(readonly seed: number, cause: unknown, trace: string) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      `seed ${seed} failed (replay: SEED=${seed} deno test --allow-env ` +
+        `test/sim/random_test.ts)\n${what}\nlast events:\n${trace}`,
+      { cause },
+    );
+  }
+}
+
+/** Runs `events` random events from `seed`, then heals and checks liveness. */
+export function runSchedule(
+  seed: number,
+  events: number,
+  overrides: Partial<SimOptions> = {},
+): RunResult {
+  const sim = new Sim({ ...optionsFor(seed), ...overrides, seed });
+  const schedule = new Schedule(sim.scheduleRand(), {
+    confChanges: true,
+    crashes: true,
+  });
+  try {
+    for (let i = 0; i < events; i++) sim.run(schedule.next(sim.view()));
+    healAll(sim);
+    const settleTicks = stabilize(sim, SETTLE_TICKS);
+    const lead = settledLeader(sim);
+    const committed = lead === null ? 0 : checkProposals(sim, lead);
+    return {
+      stats: sim.inv.stats,
+      proposals: sim.proposals.length,
+      committed,
+      dropped: sim.dropped,
+      settleTicks,
+    };
+  } catch (e) {
+    throw new SimFailure(seed, e, sim.trace.tail(60));
+  }
+}
