@@ -38,8 +38,9 @@ export function keyBytes(key: Deno.KvKey): number {
   let n = 0;
   for (const part of key) {
     if (typeof part === "string") n += utf8Length(part) + 2 + countNul(part);
-    else if (part instanceof Uint8Array) n += part.length * 2 + 2;
-    else n += 10;
+    else if (part instanceof Uint8Array) {
+      n += part.length + 2 + part.filter((b) => b === 0).length;
+    } else n += 10;
   }
   return n;
 }

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import {
+  CHUNK_BYTES,
+  COMMIT_LIMITS,
+  deleteOp,
+  fitsOneCommit,
+  fromChunks,
+  keyBytes,
+  needsChunks,
+  setOp,
+  splitCommits,
+  toChunks,
+} from "../../src/storage/chunks.ts";
+import { keyFromPart, keyPart, pack7, unpack7 } from "../../src/storage/kv_keys.ts";
+import { bigText } from "./helpers.ts";
+
+Deno.test("toChunks() splits by UTF-8 bytes and fromChunks() restores", () => {
+  const s = bigText(1024 * 1024);
+  const chunks = toChunks(s);
+  assert.ok(chunks.every((c) => c.length <= CHUNK_BYTES));
+  assert.equal(chunks.length, Math.ceil(new TextEncoder().encode(s).length / CHUNK_BYTES));
+  assert.equal(fromChunks(chunks), s);
+});
+
+Deno.test("needsChunks() counts UTF-16 for non-Latin1 strings", () => {
+  assert.equal(needsChunks("a".repeat(59_000)), false);
+  assert.equal(needsChunks("é".repeat(59_000)), false, "Latin1: one byte each");
+  assert.equal(needsChunks("漢".repeat(31_000)), true, "UTF-16: two bytes each");
+  assert.equal(needsChunks("a".repeat(61_000)), true);
+});
+
+Deno.test("splitCommits() keeps order and every group within the limits", () => {
+  const ops = [
+    ...Array.from({ length: 2000 }, (_, i) => setOp(["a", i], "v", 10)),
+    ...Array.from({ length: 30 }, (_, i) => setOp(["b", i], new Uint8Array(60_000), 60_000)),
+    ...Array.from({ length: 300 }, (_, i) => deleteOp(["c", "k".repeat(1000), i])),
+  ];
+  assert.equal(fitsOneCommit(ops), false);
+  const groups = splitCommits(ops);
+  assert.deepEqual(groups.flat(), ops);
+  for (const g of groups) {
+    assert.ok(g.length <= COMMIT_LIMITS.mutations);
+    assert.ok(g.reduce((n, op) => n + op.size, 0) <= COMMIT_LIMITS.bytes);
+  }
+  assert.equal(fitsOneCommit(ops.slice(0, 900)), true);
+});
+
+Deno.test("keyBytes() bounds Deno KV's key encoding", () => {
+  assert.ok(keyBytes(["data", 1, "r", 0, "\0".repeat(10)]) >= 20 + 10 + 4 * 2);
+  assert.ok(keyBytes(["x", "😀"]) >= 1 + 4 + 4);
+});
+
+Deno.test("pack7() and keyPart() keep NUL-heavy keys short and reversible", () => {
+  for (const len of [0, 1, 6, 7, 8, 9, 100, 1024]) {
+    const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 37) & 0xff);
+    const packed = pack7(bytes);
+    assert.ok(packed.every((b) => b !== 0));
+    assert.deepEqual(unpack7(packed), bytes);
+  }
+  for (const key of ["plain", "a\0b", "\0".repeat(1024), "😀\0".repeat(100)]) {
+    const part = keyPart(key);
+    assert.equal(keyFromPart(part), key);
+    assert.ok(keyBytes(["data", 1, "r", 0, part]) < 2048);
+  }
+});

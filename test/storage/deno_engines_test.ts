@@ -1,0 +1,160 @@
+/**
+ * Deno KV specifics beyond the contract: commit counts on the hot path,
+ * failpoints, poisoning after a failed commit, awkward keys, key sizes.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { FailpointError, failpoints } from "../../src/failpoints/registry.ts";
+import { DenoRaftEngine } from "../../src/storage/deno_raft_engine.ts";
+import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
+import { StoragePoisonedError } from "../../src/storage/committer.ts";
+import { byKey, entries, record, SEED, tempDir } from "./helpers.ts";
+
+Deno.test("DenoRaftEngine commits a normal Ready batch in exactly one commit", async () => {
+  const dir = await tempDir();
+  let commits = 0;
+  const e = await DenoRaftEngine.open(`${dir.path}/raft.kv`, { onCommit: () => commits++ });
+  try {
+    await e.load(SEED);
+    commits = 0;
+    const batch = entries(1, 128, 1).map((x) => ({ ...x, data: "x".repeat(100) }));
+    await e.write({
+      snapshot: null,
+      entries: batch,
+      hardState: { term: 1, vote: "n1", commit: 0 },
+    });
+    assert.equal(commits, 1);
+    await e.write({
+      snapshot: null,
+      entries: entries(100, 700, 2),
+      hardState: { term: 2, vote: "", commit: 50 },
+    });
+    assert.equal(commits, 2, "a conflicting append that fits is one commit too");
+    await e.compact({ index: 60, term: 1, confState: SEED.confState });
+    assert.equal(commits, 3);
+  } finally {
+    e.close();
+    await dir.cleanup();
+  }
+});
+
+Deno.test("DenoKvDataEngine commits an apply batch in exactly one commit", async () => {
+  const dir = await tempDir();
+  let commits = 0;
+  const e = await DenoKvDataEngine.open(`${dir.path}/data.kv`, { onCommit: () => commits++ });
+  try {
+    await e.load();
+    const puts = Array.from({ length: 500 }, (_, i) => record(`k${i}`, i, 5));
+    await e.write({ puts, deletes: ["x", "y"], appliedIndex: 5, appliedTerm: 1, membership: null });
+    assert.equal(commits, 1);
+  } finally {
+    e.close();
+    await dir.cleanup();
+  }
+});
+
+Deno.test("failpoint storage.raft.commit fails the write and poisons the engine", async () => {
+  const dir = await tempDir();
+  const path = `${dir.path}/raft.kv`;
+  failpoints.enable();
+  try {
+    const e = await DenoRaftEngine.open(path);
+    await e.load(SEED);
+    await e.write({ snapshot: null, entries: entries(1, 3, 1), hardState: null });
+    failpoints.set("storage.raft.commit", { kind: "error" });
+    const w = { snapshot: null, entries: entries(4, 5, 1), hardState: null };
+    await assert.rejects(e.write(w), FailpointError);
+    failpoints.clear("storage.raft.commit");
+    await assert.rejects(e.write(w), StoragePoisonedError);
+    e.close();
+    const again = await DenoRaftEngine.open(path);
+    assert.deepEqual((await again.load(SEED)).entries, entries(1, 3, 1));
+    again.close();
+  } finally {
+    failpoints.clear();
+    await dir.cleanup();
+  }
+});
+
+Deno.test("failpoint storage.data.commit fails the write and keeps the old state", async () => {
+  const dir = await tempDir();
+  const path = `${dir.path}/data.kv`;
+  failpoints.enable();
+  try {
+    const e = await DenoKvDataEngine.open(path);
+    await e.load();
+    failpoints.set("storage.data.commit", { kind: "error" });
+    const w = {
+      puts: [record("a", 1, 1)],
+      deletes: [],
+      appliedIndex: 1,
+      appliedTerm: 1,
+      membership: null,
+    };
+    await assert.rejects(e.write(w), FailpointError);
+    await assert.rejects(e.write(w), StoragePoisonedError);
+    e.close();
+    failpoints.clear("storage.data.commit");
+    const again = await DenoKvDataEngine.open(path);
+    assert.equal((await again.load()).appliedIndex, 0);
+    again.close();
+  } finally {
+    failpoints.clear();
+    await dir.cleanup();
+  }
+});
+
+Deno.test("DenoKvDataEngine stores awkward keys: 1 KiB of NULs, astral, 1 KiB UTF-8", async () => {
+  const dir = await tempDir();
+  const path = `${dir.path}/data.kv`;
+  const keys = [
+    "\0".repeat(1024),
+    "a\0b".repeat(300),
+    "😀".repeat(256),
+    "é".repeat(512),
+    "x".repeat(1024),
+    "\0",
+  ];
+  const puts = keys.map((k, i) => record(k, i, 7));
+  try {
+    const e = await DenoKvDataEngine.open(path);
+    await e.load();
+    // 6 keys of ~1-2 KiB plus their chunks: over the 80 KiB key budget of one commit.
+    const big = puts.map((r) => ({ ...r, value: JSON.stringify("v".repeat(100_000)) }));
+    await e.write({ puts: big, deletes: [], appliedIndex: 7, appliedTerm: 1, membership: null });
+    await e.write({ puts, deletes: [], appliedIndex: 8, appliedTerm: 1, membership: null });
+    e.close();
+    const again = await DenoKvDataEngine.open(path);
+    assert.deepEqual(byKey((await again.load()).records), byKey(puts));
+    await again.write({
+      puts: [],
+      deletes: keys,
+      appliedIndex: 9,
+      appliedTerm: 1,
+      membership: null,
+    });
+    again.close();
+    const third = await DenoKvDataEngine.open(path);
+    assert.deepEqual((await third.load()).records, []);
+    third.close();
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+Deno.test("DenoKvDataEngine splits 900 puts with 1 KiB keys under the key budget", async () => {
+  const dir = await tempDir();
+  const path = `${dir.path}/data.kv`;
+  try {
+    const e = await DenoKvDataEngine.open(path);
+    await e.load();
+    const puts = Array.from({ length: 900 }, (_, i) => record(String(i).padStart(1024, "k"), i, 3));
+    await e.write({ puts, deletes: [], appliedIndex: 3, appliedTerm: 1, membership: null });
+    e.close();
+    const again = await DenoKvDataEngine.open(path);
+    assert.equal((await again.load()).records.length, 900);
+    again.close();
+  } finally {
+    await dir.cleanup();
+  }
+});
