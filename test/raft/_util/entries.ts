@@ -52,10 +52,15 @@ export function snapshot(index: number, term: number, voters: NodeId[]): Snapsho
   return { meta: { index, term, confState: { voters, learners: [] } }, data: "sm@" + index };
 }
 
+/** The message interface whose `type` union includes `T`. */
+export type MsgOf<T extends Message["type"]> = Message extends infer M
+  ? M extends { type: infer U } ? T extends U ? M : never : never
+  : never;
+
 /** Messages of type `t` (narrowed). */
 export function ofType<T extends Message["type"]>(
   msgs: readonly Message[],
   t: T,
-): Extract<Message, { type: T }>[] {
-  return msgs.filter((m): m is Extract<Message, { type: T }> => m.type === t);
+): MsgOf<T>[] {
+  return msgs.filter((m): m is MsgOf<T> => m.type === t);
 }

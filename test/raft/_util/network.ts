@@ -43,7 +43,7 @@ export interface TestNode {
 /** Builds the config the harness uses for `id`. */
 export function testConfig(id: NodeId, opts: NetOptions = {}): RaftConfig {
   return {
-    ...defaultRaftConfig(id, new SeededRand(opts.seed ?? hash(id))),
+    ...defaultRaftConfig(id, new SeededRand(((opts.seed ?? 0) * 7919 + hash(id)) >>> 0)),
     electionTick: opts.electionTick ?? 10,
     heartbeatTick: opts.heartbeatTick ?? 1,
     preVote: opts.preVote ?? false,
