@@ -23,7 +23,9 @@ export const consistency = z.enum(["linearizable", "lease", "stale"])
 
 export const GetQuery = z.object({ consistency }).strict();
 export const PutQuery = z.object({ prev: flag.default("false") }).strict();
-export const DeleteQuery = z.object({}).strict();
+/** Routes that take no query parameters reject any. */
+export const NoQuery = z.object({}).strict();
+export const DeleteQuery = NoQuery;
 
 /** The largest page a range read may ask for. */
 export const MAX_LIMIT = 10_000;

@@ -11,8 +11,8 @@ import type { AppDeps, AppEnv } from "./deps.ts";
 import { tooLarge } from "./errors.ts";
 import { renderTxn } from "./render.ts";
 import { expectResult, indexHeader, json, signalOf } from "./respond.ts";
-import { TxnBody } from "./schemas.ts";
-import { checkKey, serializeValue } from "./validate.ts";
+import { NoQuery, TxnBody } from "./schemas.ts";
+import { checkKey, parseQuery, serializeValue } from "./validate.ts";
 
 /** The txn route pattern (also the metrics label). */
 export const TXN_ROUTE = "/v1/txn";
@@ -60,6 +60,7 @@ export function toTxnCommand(json: unknown, limits: Limits): TxnCommand {
 export function createTxnRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post(TXN_ROUTE, jsonBody(deps.config.maxBodyBytes), async (c) => {
+    parseQuery(c.req.url, NoQuery);
     const cmd = toTxnCommand(c.get("json"), deps.config);
     const w = await deps.engine.asyncWrite(cmd, signalOf(c));
     const r = expectResult(w, "txn");

@@ -305,6 +305,17 @@ Deno.test("PUT bodies", async (t) => {
     assert.equal((await app.request("/v1/kv/k", init)).status, 200);
   });
 
+  await t.step("deep nesting is just a value (no stack overflow, no 500)", async () => {
+    const { app, engine } = makeApp();
+    const n = 400_000;
+    const res = await app.request(
+      "/v1/kv/deep",
+      jsonInit("PUT", `{"value":${"[".repeat(n)}${"]".repeat(n)}}`),
+    );
+    assert.equal(res.status, 200);
+    assert.equal(engine.sm.get("deep")?.value.length, 2 * n);
+  });
+
   await t.step("a value over max-value-bytes is a 413", async () => {
     const { app, engine } = makeApp({ args: ["--max-value-bytes", "10"] });
     assert.equal((await app.request("/v1/kv/k", put("12345678"))).status, 200); // 10 bytes

@@ -159,6 +159,16 @@ Deno.test("POST /v1/txn", async (t) => {
     assert.equal(engine.commands.length, 2);
   });
 
+  await t.step("query parameters are 400s", async () => {
+    const { app, engine } = await withKeys();
+    const res = await app.request(
+      "/v1/txn?dryRun=true",
+      txn({ success: [{ op: "delete", key: "a" }] }),
+    );
+    assert.equal(res.status, 400);
+    assert.equal(engine.commands.length, 2);
+  });
+
   await t.step("a txn body must be JSON", async () => {
     const { app } = await withKeys();
     const res = await app.request("/v1/txn", {
