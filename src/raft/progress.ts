@@ -33,6 +33,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Ticks spent in state `snapshot` (a lost MsgSnap is retried). */
   snapshotTicks = 0;
+  /** Highest commit index sent in a MsgApp (what the follower may know). */
+  sentCommit = 0;
   /** Heard from the follower since the last check-quorum round. */
   recentActive = false;
   /** Probe: a probe is in flight. Replicate: the window is full. */
@@ -62,6 +64,7 @@ export class Progress {
     const snap = this.state === "snapshot" ? this.pendingSnapshot : 0;
     this.#resetState("probe");
     this.next = Math.max(this.match + 1, snap + 1);
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
   }
 
   /** The follower's log matches up to `match`: stream from `match + 1`. */
@@ -82,7 +85,8 @@ export class Progress {
    * Replicate: advance `next` optimistically and fill the window. Probe:
    * every MsgApp is a probe; pause until an answer arrives.
    */
-  sentEntries(entries: number, lastIndex: number): void {
+  sentEntries(entries: number, lastIndex: number, commit: number): void {
+    this.sentCommit = commit;
     if (this.state === "replicate") {
       if (entries > 0) {
         this.next = lastIndex + 1;
@@ -121,8 +125,17 @@ export class Progress {
     }
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     this.msgAppFlowPaused = false;
     return true;
+  }
+
+  /**
+   * True if sending `commit` may advance the follower's commit index: it is
+   * above what was sent, and what was sent does not already reach next - 1.
+   */
+  canBumpCommit(commit: number): boolean {
+    return commit > this.sentCommit && this.sentCommit < this.next - 1;
   }
 
   /** True when no MsgApp may be sent now. */

@@ -43,7 +43,7 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
     entries: ents,
     commit: r.raftLog.committed,
   });
-  pr.sentEntries(ents.length, prevIndex + ents.length);
+  pr.sentEntries(ents.length, prevIndex + ents.length, r.raftLog.committed);
   return true;
 }
 

@@ -55,8 +55,12 @@ function onAppResp(r: Raft, m: MsgAppResp): void {
     pr.becomeProbe();
     if (pr.match + 1 >= r.raftLog.firstIndex()) pr.becomeReplicate();
   } else pr.inflights.freeLE(m.index);
+  if (m.from === r.id) {
+    if (maybeCommit(r)) bcastAppend(r, true);
+    return;
+  }
   if (maybeCommit(r)) bcastAppend(r, true);
-  if (m.from === r.id) return;
+  else if (pr.canBumpCommit(r.raftLog.committed)) sendAppend(r, m.from);
   while (maybeSendAppend(r, m.from, false)) { /* stream */ }
   if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) {
     sendTimeoutNow(r, m.from);

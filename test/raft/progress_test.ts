@@ -114,7 +114,7 @@ Deno.test("Progress pauses per state", async (t) => {
   await t.step("probe: one MsgApp, then paused until an answer", () => {
     const pr = progress({ match: 0, next: 1 });
     assert.equal(pr.isPaused(), false);
-    pr.sentEntries(1, 1);
+    pr.sentEntries(1, 1, 0);
     assert.equal(pr.isPaused(), true);
     assert.equal(pr.next, 1, "probe does not advance next");
     pr.maybeDecrTo(0, 0);
@@ -123,10 +123,10 @@ Deno.test("Progress pauses per state", async (t) => {
   await t.step("replicate: optimistic next, paused when the window is full", () => {
     const pr = new Progress(1, 2, false);
     pr.becomeReplicate();
-    pr.sentEntries(3, 3);
+    pr.sentEntries(3, 3, 0);
     assert.equal(pr.next, 4);
     assert.equal(pr.isPaused(), false);
-    pr.sentEntries(2, 5);
+    pr.sentEntries(2, 5, 0);
     assert.equal(pr.isPaused(), true);
     pr.maybeUpdate(3);
     pr.inflights.freeLE(3);
