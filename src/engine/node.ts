@@ -26,6 +26,8 @@ export interface NodeOptions extends RegionOptions {
   /** The initial cluster; seeds only a brand-new data dir. */
   readonly peers: ReadonlyMap<string, string>;
   readonly clusterId: string;
+  /** Spacing of kv-engine commits (ApplyFsm.flushIntervalMs); 0 = at once. */
+  readonly applyFlushMs?: number;
 }
 
 export interface NodeParts {
@@ -77,6 +79,7 @@ export async function createNode(
     loaded.data.appliedTerm,
     membership,
   );
+  apply.flushIntervalMs = opts.applyFlushMs ?? 0;
   const transport = deps.transport(
     (_msg) => ({
       meta: {

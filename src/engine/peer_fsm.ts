@@ -109,6 +109,12 @@ export class PeerFsm {
     const rd = this.node.ready();
     const { ctx, links } = this.#takeBatch();
     if (rd.messages.length > 0) this.transport.send(rd.messages, ctx);
+    // Committed entries are already durable (the core hands out only stable
+    // ones), so they apply while this Ready's new entries persist (etcd does).
+    if (rd.committedEntries.length > 0) {
+      this.#commit(rd.committedEntries, ctx, links);
+    }
+    for (const rs of rd.readStates) this.hooks.readState(rs.context, rs.index);
     if (rd.snapshot) await this.hooks.installSnapshot(rd);
     await this.#persist(rd, ctx, links);
     if (failpoints.enabled) {
@@ -117,10 +123,6 @@ export class PeerFsm {
     if (rd.persistedMessages.length > 0) {
       this.transport.send(rd.persistedMessages, ctx);
     }
-    if (rd.committedEntries.length > 0) {
-      this.#commit(rd.committedEntries, ctx, links);
-    }
-    for (const rs of rd.readStates) this.hooks.readState(rs.context, rs.index);
     this.node.advance(rd);
     if (rd.softState) this.#changeSoftState(rd.softState);
     await this.hooks.maybeCompact();

@@ -6,11 +6,14 @@
  */
 import type { MemoryStorage } from "../raft/memory_storage.ts";
 import type { Ready } from "../raft/ready.ts";
-import type { ConfState } from "../raft/types.ts";
+import type { ConfState, HardState } from "../raft/types.ts";
 import type { RaftEngine } from "../storage/stores.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 
 export class PeerStorage {
+  /** A commit-only hard state not yet written (see `persist`). */
+  #deferred: HardState | null = null;
+
   constructor(
     readonly engine: RaftEngine,
     readonly mem: MemoryStorage,
@@ -19,12 +22,22 @@ export class PeerStorage {
 
   /** Persists the snapshot, entries and hard state of `rd` (§5.3: before acking). */
   async persist(rd: Ready): Promise<void> {
-    if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return;
+    if (!rd.mustSync && !rd.snapshot && rd.entries.length === 0) {
+      // Only the commit index moved: it is recoverable from the quorum, so
+      // it rides along with the next synced write instead of costing an fsync.
+      if (rd.hardState) {
+        this.#deferred = rd.hardState;
+        this.mem.setHardState(rd.hardState);
+      }
+      return;
+    }
+    const hardState = rd.hardState ?? this.#deferred;
+    this.#deferred = null;
     const started = performance.now();
     await this.engine.write({
       snapshot: rd.snapshot?.meta ?? null,
       entries: rd.entries,
-      hardState: rd.hardState,
+      hardState,
     });
     this.metrics.persistLatency.observe((performance.now() - started) / 1000);
     this.metrics.kvCommits.inc({ engine: "raft" });
