@@ -43,6 +43,11 @@ function setDefault(c: Context, name: string, value: string): void {
   }
 }
 
+const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]);
+
+/** The method as a metrics label; any method token is legal HTTP, so bound it. */
+const methodLabel = (m: string) => METHODS.has(m) ? m : "OTHER";
+
 /** Node headers on every answer, plus request count and latency. */
 function observe(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const { engine, metrics } = deps;
@@ -54,7 +59,7 @@ function observe(deps: AppDeps): MiddlewareHandler<AppEnv> {
     if (leader) setDefault(c, "x-raftkv-leader", leader.id);
     const route = routeOf(c);
     const code = String(c.res.status);
-    metrics.httpRequests.inc({ route, method: c.req.method, code });
+    metrics.httpRequests.inc({ route, method: methodLabel(c.req.method), code });
     metrics.httpLatency.observe((performance.now() - t0) / 1000, { route });
   };
 }

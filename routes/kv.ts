@@ -4,6 +4,8 @@
  * @module
  */
 import { type Context, Hono } from "hono";
+import type { Config } from "../src/config.ts";
+import type { KvCommand } from "../src/kv/types.ts";
 import { jsonBody } from "./body.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { ApiError, invalid } from "./errors.ts";
@@ -16,14 +18,34 @@ const PREFIX = "/v1/kv/";
 /** The route pattern (also the metrics label). */
 export const KEY_ROUTE = "/v1/kv/:key{.+}";
 
+type PutCommand = Extract<KvCommand, { type: "put" }>;
+
+/** The put a request asks for; every check runs before the engine sees it. */
+function putCommand(c: Context<AppEnv>, config: Config): PutCommand {
+  const key = keyFromUrl(c.req.url, PREFIX, config.maxKeyBytes);
+  const { prev } = parseQuery(c.req.url, PutQuery);
+  const pre = preconditions(c.req.header("if-match"), c.req.header("if-none-match"), true);
+  const { value } = PutBody.parse(c.get("json"));
+  const text = serializeValue(value, config.maxValueBytes);
+  const cmd = { type: "put", key, value: text, ...pre } as const;
+  return prev ? { ...cmd, prev: true } : cmd;
+}
+
+/** The delete a request asks for (`If-Match` only). */
+function deleteCommand(c: Context<AppEnv>, config: Config): KvCommand {
+  const key = keyFromUrl(c.req.url, PREFIX, config.maxKeyBytes);
+  parseQuery(c.req.url, DeleteQuery);
+  const pre = preconditions(c.req.header("if-match"), c.req.header("if-none-match"), false);
+  return { type: "delete", key, ...pre };
+}
+
 /** Builds the single-key routes over `deps.engine`. */
 export function createKvRoutes(deps: AppDeps): Hono<AppEnv> {
   const { engine, config } = deps;
-  const keyOf = (c: Context) => keyFromUrl(c.req.url, PREFIX, config.maxKeyBytes);
   const app = new Hono<AppEnv>();
 
   app.get(KEY_ROUTE, async (c) => {
-    const key = keyOf(c);
+    const key = keyFromUrl(c.req.url, PREFIX, config.maxKeyBytes);
     const q = parseQuery(c.req.url, GetQuery);
     const view = await engine.asyncSnapshot(q.consistency, signalOf(c));
     const rec = view.get(key);
@@ -35,34 +57,15 @@ export function createKvRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.put(KEY_ROUTE, jsonBody(config.maxBodyBytes), async (c) => {
-    const key = keyOf(c);
-    const { prev } = parseQuery(c.req.url, PutQuery);
-    const pre = preconditions(
-      c.req.header("if-match"),
-      c.req.header("if-none-match"),
-      true,
-    );
-    const { value } = PutBody.parse(c.get("json"));
-    const text = serializeValue(value, config.maxValueBytes);
-    const cmd = { type: "put", key, value: text, ...pre } as const;
-    const w = await engine.asyncWrite(
-      prev ? { ...cmd, prev: true } : cmd,
-      signalOf(c),
-    );
+    const cmd = putCommand(c, config);
+    const w = await engine.asyncWrite(cmd, signalOf(c));
     const r = expectResult(w, "put");
-    const body = renderPut(r.record, prev ? r.prev : undefined);
+    const body = renderPut(r.record, cmd.prev ? r.prev : undefined);
     return json(body, { ...etag(r.record), ...indexHeader(w.index) });
   });
 
   app.delete(KEY_ROUTE, async (c) => {
-    const key = keyOf(c);
-    parseQuery(c.req.url, DeleteQuery);
-    const pre = preconditions(
-      c.req.header("if-match"),
-      c.req.header("if-none-match"),
-      false,
-    );
-    const w = await engine.asyncWrite({ type: "delete", key, ...pre }, signalOf(c));
+    const w = await engine.asyncWrite(deleteCommand(c, config), signalOf(c));
     const r = expectResult(w, "delete");
     return json(`{"deleted":${r.deleted}}`, indexHeader(w.index));
   });

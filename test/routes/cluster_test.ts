@@ -38,6 +38,7 @@ Deno.test("GET /metrics renders Prometheus text with route patterns, not raw pat
   await app.request("/v1/kv/users/1", jsonInit("PUT", { value: 1 }));
   await app.request("/v1/kv/users/2");
   await app.request("/nope");
+  await app.request("/nope", { method: "BREW" });
   const res = await app.request("/metrics");
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -55,5 +56,6 @@ Deno.test("GET /metrics renders Prometheus text with route patterns, not raw pat
     text,
     /raftkv_http_request_duration_seconds_count\{route="\/v1\/kv\/:key\{\.\+\}"\} 2/,
   );
-  assert.doesNotMatch(text, /users\/1/);
+  assert.match(text, /raftkv_http_requests_total\{code="404",method="OTHER",route="unmatched"\} 1/);
+  assert.doesNotMatch(text, /users\/1|BREW/);
 });
