@@ -79,10 +79,9 @@ Deno.test("§7 a follower holding the snapshot's last entry only advances its co
 
 Deno.test("§7 a follower accepts a snapshot newer than the leader's storage had", () => {
   const net = laggingCluster();
-  net.propose("a", "y"); // index 7, committed by a and b
   const captured: MsgSnap[] = [];
   net.drop((m) => m.type === "snap" && captured.push(m) > 0);
-  net.tickAll(1);
+  net.propose("a", "y"); // index 7, committed by a and b
   net.recover();
   assert.equal(captured[0]?.snapshot.meta.index, 6);
   // The node ships its applied state (index 7) instead of storage's (6).
