@@ -35,11 +35,23 @@ export class Committer {
   #count = 0;
   #failure: unknown = undefined;
   #failed = false;
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(kv: Deno.Kv, point: FailpointName, hooks: EngineHooks = {}) {
     this.#kv = kv;
     this.#point = point;
     this.#hooks = hooks;
+  }
+
+  /**
+   * Runs `fn` after every earlier call has settled, so engine calls (a
+   * background compaction and the next Ready's write) never interleave
+   * their planning and commits.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => {});
+    return run;
   }
 
   /** Throws when an earlier commit failed. */

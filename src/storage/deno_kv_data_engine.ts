@@ -23,6 +23,7 @@ import {
   toRecord,
 } from "./data_format.ts";
 import { dataKeys, keyFromPart } from "./kv_keys.ts";
+import { StorageCorruptError } from "./raft_format.ts";
 import { commitWithRedo, recoverRedo } from "./redo.ts";
 
 const LIST = { batchSize: 1000 } as const;
@@ -56,7 +57,26 @@ export class DenoKvDataEngine implements KvDataEngine {
     return new DenoKvDataEngine(await Deno.openKv(path), hooks);
   }
 
-  async load(): Promise<DataState> {
+  load(): Promise<DataState> {
+    return this.#c.exclusive(() => this.#load());
+  }
+
+  write(w: DataWrite): Promise<void> {
+    return this.#c.exclusive(() => this.#write(w));
+  }
+
+  install(
+    state: Omit<DataState, "records">,
+    records: AsyncIterable<readonly KvRecord[]>,
+  ): Promise<void> {
+    return this.#c.exclusive(() => this.#install(state, records));
+  }
+
+  close(): void {
+    this.#kv.close();
+  }
+
+  async #load(): Promise<DataState> {
     await recoverRedo(this.#kv, this.#c);
     const raw = (await this.#kv.get(dataKeys.meta)).value;
     const meta = raw === null ? EMPTY_META : checkMeta(raw);
@@ -75,7 +95,7 @@ export class DenoKvDataEngine implements KvDataEngine {
     };
   }
 
-  async write(w: DataWrite): Promise<void> {
+  async #write(w: DataWrite): Promise<void> {
     this.#c.checkHealthy();
     const meta = this.#next(w.appliedIndex, w.appliedTerm, w.membership);
     const chunks: Mutation[] = [];
@@ -101,7 +121,7 @@ export class DenoKvDataEngine implements KvDataEngine {
     await commitWithRedo(this.#c, main, meta.applied);
   }
 
-  async install(
+  async #install(
     state: Omit<DataState, "records">,
     records: AsyncIterable<readonly KvRecord[]>,
   ): Promise<void> {
@@ -133,10 +153,6 @@ export class DenoKvDataEngine implements KvDataEngine {
     this.#meta = meta;
     this.#chunked = chunked;
     await this.#deleteGen(old.gen);
-  }
-
-  close(): void {
-    this.#kv.close();
   }
 
   #loaded(): DataMeta {
@@ -189,9 +205,9 @@ export class DenoKvDataEngine implements KvDataEngine {
         garbage.push(deleteOp(key));
         continue;
       }
-      const list = parts.get(k!) ?? [];
-      list.push(value);
-      parts.set(k!, list);
+      const got = parts.get(k!) ?? [];
+      got.push(value);
+      parts.set(k!, got);
     }
     await this.#c.commitAll(garbage);
     return this.#joinChunks(heads, parts);
@@ -207,7 +223,7 @@ export class DenoKvDataEngine implements KvDataEngine {
       if (head.n === undefined) continue;
       const chunks = parts.get(key) ?? [];
       if (chunks.length !== head.n) {
-        throw new Error(`Record "${key}" misses chunks`);
+        throw new StorageCorruptError(`Record "${key}" misses chunks`);
       }
       values.set(key, fromChunks(chunks));
       this.#chunked.set(key, { m: head.m, n: head.n });

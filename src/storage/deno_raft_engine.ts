@@ -58,7 +58,23 @@ export class DenoRaftEngine implements RaftEngine {
     return new DenoRaftEngine(await Deno.openKv(path), hooks);
   }
 
-  async load(seed: SnapshotMeta): Promise<RaftState> {
+  load(seed: SnapshotMeta): Promise<RaftState> {
+    return this.#c.exclusive(() => this.#load(seed));
+  }
+
+  write(w: RaftWrite): Promise<void> {
+    return this.#c.exclusive(() => this.#write(w));
+  }
+
+  compact(meta: SnapshotMeta): Promise<void> {
+    return this.#c.exclusive(() => this.#compact(meta));
+  }
+
+  close(): void {
+    this.#kv.close();
+  }
+
+  async #load(seed: SnapshotMeta): Promise<RaftState> {
     const [hs, snap] = await this.#kv.getMany([
       raftKeys.hardState,
       raftKeys.snapshot,
@@ -73,7 +89,7 @@ export class DenoRaftEngine implements RaftEngine {
     return { hardState, snapshot: meta, entries };
   }
 
-  async write(w: RaftWrite): Promise<void> {
+  async #write(w: RaftWrite): Promise<void> {
     this.#c.checkHealthy();
     const ops: Mutation[] = [];
     if (w.snapshot) await this.#planSnapshot(ops, w.snapshot);
@@ -82,17 +98,14 @@ export class DenoRaftEngine implements RaftEngine {
     await this.#c.commitAll(ops);
   }
 
-  async compact(meta: SnapshotMeta): Promise<void> {
+  async #compact(meta: SnapshotMeta): Promise<void> {
     this.#c.checkHealthy();
+    if (meta.index <= this.#loaded().index) return; // already compacted
     const ops: Mutation[] = [snapshotOp(meta)];
     this.#planDropBelow(ops, meta.index);
     this.#snap = meta;
     if (this.#last < meta.index) this.#last = meta.index;
     await this.#c.commitAll(ops);
-  }
-
-  close(): void {
-    this.#kv.close();
   }
 
   async #initialize(seed: SnapshotMeta): Promise<RaftState> {

@@ -86,7 +86,8 @@ export class MemoryRaftEngine implements RaftEngine {
     return settle(() => {
       const s = this.store;
       const snap = loaded(s.snapshot, s.failWrites);
-      s.entries = s.entries.slice(Math.max(0, meta.index - snap.index));
+      if (meta.index <= snap.index) return; // already compacted
+      s.entries = s.entries.slice(meta.index - snap.index);
       s.snapshot = meta;
     });
   }

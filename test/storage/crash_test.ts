@@ -161,76 +161,56 @@ function recs(n: number, mod: number, from = 0): KvRecord[] {
   );
 }
 
-Deno.test("DenoKvDataEngine: a crash in a redo-logged write keeps old or new state", async (t) => {
-  const oldRecs = [...recs(1000, 10), {
-    ...record("big0", null, 10),
-    value: JSON.stringify(bigText(300_000)),
-  }];
-  await t.step("5000 puts with 1 MiB values over the commit limits", async () => {
-    const bigs = [1, 2, 3].map((i) => ({
-      ...record(`big${i}`, null, 11),
-      value: JSON.stringify(bigText(1_000_000)),
-    }));
-    const puts = [...recs(5000, 11), ...bigs, {
-      ...oldRecs[1000]!,
-      value: "0",
-      version: 2,
-      modIndex: 11,
-    }];
-    const v = dataCheck(oldRecs, puts, 10, 11);
-    const commits = await everyCrashPoint(
-      openData,
-      loadData,
-      (e: DenoKvDataEngine) =>
-        e.write({ puts: oldRecs, deletes: [], appliedIndex: 10, appliedTerm: 1, membership: null }),
-      (e: DenoKvDataEngine) =>
-        e.write({ puts, deletes: [], appliedIndex: 11, appliedTerm: 1, membership: null }),
-      v.check,
-    );
-    assertBothOutcomes(v.seen);
-    assert.ok(commits >= 6, `split into ${commits} commits`);
-  });
-  await t.step("a delete of 3000 records", async () => {
-    const v = dataCheck(recs(4000, 10), recs(1000, 10, 3000), 10, 11);
-    const commits = await everyCrashPoint(
-      openData,
-      loadData,
-      (e: DenoKvDataEngine) =>
-        e.write({
-          puts: recs(4000, 10),
-          deletes: [],
-          appliedIndex: 10,
-          appliedTerm: 1,
-          membership: null,
-        }),
-      (e: DenoKvDataEngine) =>
-        e.write({
-          puts: [],
-          deletes: recs(3000, 0).map((r) => r.key),
-          appliedIndex: 11,
-          appliedTerm: 1,
-          membership: null,
-        }),
-      v.check,
-    );
-    assertBothOutcomes(v.seen);
-    assert.ok(commits >= 4, `split into ${commits} commits`);
-  });
+/** A DataWrite of term 1. */
+function dw(puts: KvRecord[], deletes: string[], appliedIndex: number) {
+  return { puts, deletes, appliedIndex, appliedTerm: 1, membership: null };
+}
+
+const bigRecord = (key: string, mod: number, bytes: number) => ({
+  ...record(key, null, mod),
+  value: JSON.stringify(bigText(bytes)),
+});
+
+Deno.test("DenoKvDataEngine: a crash in a 5000-put write with 1 MiB values keeps old or new state", async () => {
+  const oldRecs = [...recs(1000, 10), bigRecord("big0", 10, 300_000)];
+  const bigs = [1, 2, 3].map((i) => bigRecord(`big${i}`, 11, 1_000_000));
+  const changed = { ...oldRecs[1000]!, value: "0", version: 2, modIndex: 11 };
+  const puts = [...recs(5000, 11), ...bigs, changed];
+  const v = dataCheck(oldRecs, puts, 10, 11);
+  const commits = await everyCrashPoint(
+    openData,
+    loadData,
+    (e: DenoKvDataEngine) => e.write(dw(oldRecs, [], 10)),
+    (e: DenoKvDataEngine) => e.write(dw(puts, [], 11)),
+    v.check,
+  );
+  assertBothOutcomes(v.seen);
+  assert.ok(commits >= 6, `split into ${commits} commits`);
+});
+
+Deno.test("DenoKvDataEngine: a crash in a delete of 3000 records keeps old or new state", async () => {
+  const v = dataCheck(recs(4000, 10), recs(1000, 10, 3000), 10, 11);
+  const gone = recs(3000, 0).map((r) => r.key);
+  const commits = await everyCrashPoint(
+    openData,
+    loadData,
+    (e: DenoKvDataEngine) => e.write(dw(recs(4000, 10), [], 10)),
+    (e: DenoKvDataEngine) => e.write(dw([], gone, 11)),
+    v.check,
+  );
+  assertBothOutcomes(v.seen);
+  assert.ok(commits >= 4, `split into ${commits} commits`);
 });
 
 Deno.test("DenoKvDataEngine: a crash during install keeps old or new state", async () => {
   const oldRecs = recs(2000, 10);
-  const newRecs = [...recs(6000, 50, 1000), {
-    ...record("big", 1, 50),
-    value: JSON.stringify(bigText(200_000)),
-  }];
+  const newRecs = [...recs(6000, 50, 1000), bigRecord("big", 50, 200_000)];
   const state = { appliedIndex: 50, appliedTerm: 3, membership: null };
   const v = dataCheck(oldRecs, newRecs, 10, 50);
   const commits = await everyCrashPoint(
     openData,
     loadData,
-    (e: DenoKvDataEngine) =>
-      e.write({ puts: oldRecs, deletes: [], appliedIndex: 10, appliedTerm: 1, membership: null }),
+    (e: DenoKvDataEngine) => e.write(dw(oldRecs, [], 10)),
     (e: DenoKvDataEngine) => e.install(state, batches(newRecs, 500)),
     v.check,
   );

@@ -101,6 +101,7 @@ const CASES: Record<string, (h: RaftHarness) => Promise<void>> = {
     await withEngine(h, async (e) => {
       await e.write({ snapshot: null, entries: entries(1, 8, 1), hardState: HS });
       await e.compact(meta);
+      await e.compact({ ...meta, index: 3 }); // stale: ignored
       await e.write({ snapshot: null, entries: entries(9, 9, 1), hardState: null });
     });
     const s = await reload(h);
