@@ -17,12 +17,14 @@ export interface KvRecord {
   readonly modIndex: number;
 }
 
+/** What a txn compare reads from the key's record. */
 export type CompareTarget =
   | "value"
   | "version"
   | "modIndex"
   | "createIndex"
   | "exists";
+/** A compare operator; `<` / `>` order numbers, and strings by code point. */
 export type CompareOp = "==" | "!=" | "<" | ">";
 
 /** `value` is JSON text for target "value", else a number or boolean. */
@@ -33,6 +35,7 @@ export interface Compare {
   readonly value: string | number | boolean;
 }
 
+/** One operation of a txn branch, applied in order. */
 export type TxnOp =
   | { readonly op: "put"; readonly key: string; readonly value: string }
   | { readonly op: "delete"; readonly key: string }
@@ -72,6 +75,7 @@ export type KvCommand =
     readonly failure: readonly TxnOp[];
   };
 
+/** Per op of the branch taken: get -> record or null, put -> record, delete -> count. */
 export type TxnOpResult = KvRecord | null | { readonly deleted: 0 | 1 };
 
 /** What applying a command produced. A failed precondition is a result. */

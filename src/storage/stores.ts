@@ -37,6 +37,11 @@ export interface RaftWrite {
   readonly hardState: HardState | null;
 }
 
+/**
+ * The raft engine. Calls are serialized by the implementation; a rejected
+ * write or compact leaves the engine unusable (reopen it: load() sorts out
+ * what reached the disk).
+ */
 export interface RaftEngine {
   /** Reads everything; on a new data dir returns `seed` (and persists it). */
   load(seed: SnapshotMeta): Promise<RaftState>;
@@ -70,6 +75,12 @@ export interface DataWrite {
   readonly membership: Membership | null;
 }
 
+/**
+ * The kv engine. `DataState.records` come in any order. In a `DataWrite` a
+ * key is in at most one of `puts` / `deletes` (the state machine's drain
+ * gives the last state per key). A rejected write or install leaves the
+ * engine unusable: reopen it, and load() gives the old or the new state.
+ */
 export interface KvDataEngine {
   load(): Promise<DataState>;
   /**
