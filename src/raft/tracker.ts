@@ -34,7 +34,7 @@ export class ProgressTracker {
 
   /**
    * Switches to membership `cs`. New members start probing at
-   * `lastIndex + 1` and count as recently active (so check-quorum does not
+   * `lastIndex` and count as recently active (so check-quorum does not
    * fire before they could answer); removed members are forgotten.
    */
   setConf(cs: ConfState, lastIndex: number): void {
@@ -53,7 +53,8 @@ export class ProgressTracker {
         pr.isLearner = isLearner;
         continue;
       }
-      const fresh = new Progress(lastIndex + 1, this.maxInflight, isLearner);
+      // Probe at the last entry, so the first MsgApp carries something.
+      const fresh = new Progress(Math.max(lastIndex, 1), this.maxInflight, isLearner);
       fresh.recentActive = true;
       this.progress.set(id, fresh);
     }
