@@ -66,21 +66,13 @@ interface FlagSpec {
   readonly help: string;
 }
 
-const n = (value: string, help: string): FlagSpec => ({
-  arg: "n",
-  value,
-  help,
-});
+const n = (value: string, help: string): FlagSpec => ({ arg: "n", value, help });
 
 const SPECS: Readonly<Record<Key, FlagSpec>> = {
   id: { arg: "id", value: "n1", help: "this node's id: [a-z0-9-]{1,32}" },
   listen: { arg: "host:port", value: "127.0.0.1:8080", help: "API address" },
   advertise: { arg: "url", def: "http://<listen>", help: "URL peers use" },
-  peers: {
-    arg: "id=url,...",
-    def: "this node alone",
-    help: "initial cluster, self included",
-  },
+  peers: { arg: "id=url,...", def: "this node alone", help: "initial cluster, self included" },
   dataDir: { arg: "dir", def: "./data/<id>", help: "Deno KV files" },
   clusterToken: { arg: "secret", def: "none", help: "peer RPC secret" },
   tickMs: n("100", "Raft tick length in ms"),
@@ -92,17 +84,9 @@ const SPECS: Readonly<Record<Key, FlagSpec>> = {
   maxTxnOps: n("128", "max ops per txn branch"),
   maxBodyBytes: { arg: "n", def: "value + 65536", help: "max body size" },
   requestTimeoutMs: n("5000", "deadline of a read or write"),
-  leaseDriftMs: {
-    arg: "n",
-    def: "20% of election timeout",
-    help: "clock drift bound taken off the leader lease",
-  },
+  leaseDriftMs: { arg: "n", def: "20% of election timeout", help: "lease clock drift bound" },
   logLevel: { arg: "level", value: "info", help: "debug|info|warn|error" },
-  enableFailpoints: {
-    arg: "",
-    value: "false",
-    help: "serve /debug/failpoints",
-  },
+  enableFailpoints: { arg: "", value: "false", help: "serve /debug/failpoints" },
 };
 
 const KEYS = Object.keys(SPECS) as Key[];
@@ -113,12 +97,8 @@ const BY_FLAG = new Map(KEYS.map((k) => [flagName(k), k]));
 const ID_RE = /^[a-z0-9-]{1,32}$/;
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return z.string().regex(/^\d{1,16}$/, "must be a whole number")
-    .transform(Number)
-    .pipe(
-      z.number().min(min, `must be at least ${min}`)
-        .max(max, `must be at most ${max}`),
-    );
+  return z.string().regex(/^\d{1,16}$/, "must be a whole number").transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
 /** A peer-reachable origin: http(s), host, optional port, nothing else. */
@@ -233,20 +213,14 @@ function crossCheck(p: Parsed): [Key, string][] {
   const issues: [Key, string][] = [];
   const issue = (key: Key, message: string) => issues.push([key, message]);
   if (p.heartbeatTicks >= p.electionTicks) {
-    issue(
-      "heartbeatTicks",
-      `must be less than --election-ticks (${p.electionTicks})`,
-    );
+    issue("heartbeatTicks", `must be less than --election-ticks (${p.electionTicks})`);
   }
   const electionMs = p.electionTicks * p.tickMs;
   if (p.leaseDriftMs !== undefined && p.leaseDriftMs >= electionMs) {
     issue("leaseDriftMs", `must be less than ${ELECTION}: ${electionMs} ms`);
   }
   if (p.maxBodyBytes !== undefined && p.maxBodyBytes < p.maxValueBytes) {
-    issue(
-      "maxBodyBytes",
-      `must be at least --max-value-bytes (${p.maxValueBytes})`,
-    );
+    issue("maxBodyBytes", `must be at least --max-value-bytes (${p.maxValueBytes})`);
   }
   if (p.peers && !p.peers.some((x) => x.id === p.id)) {
     issue("peers", `must include this node's id "${p.id}"`);
