@@ -39,3 +39,8 @@ export class TimeoutError extends Error {
 export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
+
+/** A membership request that cannot be done as asked (400/409 at the API). */
+export class MembershipError extends Error {
+  override name = "MembershipError";
+}

@@ -6,7 +6,6 @@
  */
 import type { Span } from "@opentelemetry/api";
 import type { KvResult } from "../kv/types.ts";
-import type { WriteResult } from "./types.ts";
 import { LeadershipChangedError, TimeoutError } from "./errors.ts";
 
 /** A proposal in flight. Invariant: queue order = index order. */
@@ -15,7 +14,8 @@ export interface Proposal {
   readonly term: number;
   readonly deadline: number;
   readonly span: Span | undefined;
-  resolve(r: WriteResult): void;
+  /** `result` is null only for entries without one (conf changes). */
+  resolve(r: { result: KvResult | null; index: number }): void;
   reject(e: Error): void;
 }
 
@@ -49,7 +49,7 @@ export class ProposalQueue {
       const p = this.#queue[this.#head]!;
       if (p.index > index) break;
       this.#shift();
-      if (p.index === index && p.term === term && result) {
+      if (p.index === index && p.term === term) {
         this.onOutcome("applied");
         p.resolve({ result, index });
       } else {

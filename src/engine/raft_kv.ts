@@ -10,7 +10,7 @@ import { encodeCommand } from "../kv/codec.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import type { ClusterStatus, Consistency, Engine, ReadView, WriteResult } from "./types.ts";
-import { NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
+import { MembershipError, NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
 import type { Region } from "./region.ts";
 import { clusterStatus } from "./status.ts";
 
@@ -80,6 +80,41 @@ export class RaftKv implements Engine {
     } finally {
       span.end();
     }
+  }
+
+  async addMember(m: { id: string; url: string; learner: boolean }): Promise<number> {
+    this.#checkOpen();
+    await this.#requireLeader();
+    const known = [...this.region.members.voters, ...this.region.members.learners];
+    const cur = known.find((x) => x.id === m.id);
+    if (cur && cur.url !== m.url) {
+      throw new MembershipError(`Member "${m.id}" exists with URL "${cur.url}"`);
+    }
+    const type = m.learner ? "addLearner" : "addVoter";
+    return await this.region.changeMembership({ type, nodeId: m.id, context: m.url });
+  }
+
+  async removeMember(id: string): Promise<number> {
+    this.#checkOpen();
+    await this.#requireLeader();
+    const m = this.region.members;
+    if (![...m.voters, ...m.learners].some((x) => x.id === id)) {
+      throw new MembershipError(`"${id}" is not a member`);
+    }
+    if (m.voters.length === 1 && m.voters[0]!.id === id) {
+      throw new MembershipError("Cannot remove the last voter");
+    }
+    return await this.region.changeMembership({ type: "remove", nodeId: id, context: "" });
+  }
+
+  async transferLeader(id: string): Promise<void> {
+    this.#checkOpen();
+    await this.#requireLeader();
+    if (!this.region.members.voters.some((v) => v.id === id)) {
+      throw new MembershipError(`"${id}" is not a voter`);
+    }
+    if (id === this.region.id) return;
+    await this.region.transferLeadership(id);
   }
 
   leader(): { id: string; url: string } | null {

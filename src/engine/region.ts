@@ -7,7 +7,7 @@
 import type { Context, Span } from "@opentelemetry/api";
 import type { RawNode, Status } from "../raft/raw_node.ts";
 import type { Ready } from "../raft/ready.ts";
-import type { SoftState } from "../raft/types.ts";
+import type { ConfChange, SoftState } from "../raft/types.ts";
 import { ProposalDroppedError } from "../raft/errors.ts";
 import type { KvRecord } from "../kv/types.ts";
 import type { MessageBatch } from "../transport/wire.ts";
@@ -143,10 +143,45 @@ export class Region {
         term,
         deadline: this.#now() + this.opts.requestTimeoutMs,
         span,
-        resolve,
+        resolve: (r) => resolve(r as WriteResult),
         reject,
       });
     });
+  }
+
+  /** Proposes a membership change (§4.1); resolves with its index once applied. */
+  changeMembership(cc: ConfChange): Promise<number> {
+    let index: number, term: number;
+    try {
+      ({ index, term } = this.node.proposeConfChange(cc));
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      if (!this.isLeader()) return Promise.reject(notLeader(this));
+      return Promise.reject(new UnavailableError("Another membership change is in progress"));
+    }
+    this.fsm.kick();
+    return new Promise((resolve, reject) => {
+      const deadline = this.#now() + this.opts.requestTimeoutMs;
+      this.proposals.push({
+        index,
+        term,
+        deadline,
+        span: undefined,
+        resolve: () => resolve(index),
+        reject,
+      });
+    });
+  }
+
+  /** Hands leadership to `to` (thesis §3.10); resolves when it leads. */
+  async transferLeadership(to: string, signal?: AbortSignal): Promise<void> {
+    const deadline = this.#now() + 2 * this.opts.electionTicks * this.opts.tickMs;
+    this.node.transferLeader(to);
+    this.fsm.kick();
+    while (this.fsm.soft.lead !== to || this.fsm.soft.role === "candidate") {
+      if (this.#now() >= deadline) throw new UnavailableError(`Leadership did not move to "${to}"`);
+      await this.leaderWaiters.wait(deadline, signal).catch(() => {});
+    }
   }
 
   /** Resolves once a ReadIndex round confirmed an index and it is applied. */
@@ -268,7 +303,7 @@ export class Region {
         "leadership_changed",
       );
     }
-    if (next.lead) this.leaderWaiters.wake();
+    if (next.lead && next.lead !== prev.lead) this.leaderWaiters.wake();
     this.#observeMetrics();
   }
 

@@ -73,4 +73,13 @@ export interface Engine {
   status(): ClusterStatus;
   /** True when a leader is known and applied has reached the known commit. */
   ready(): boolean;
+  /**
+   * Adds a voter or learner through the log (§4.1); resolves with the
+   * entry's index once applied. Rejects like asyncWrite.
+   */
+  addMember(m: { id: string; url: string; learner: boolean }): Promise<number>;
+  /** Removes a member through the log; resolves once applied. */
+  removeMember(id: string): Promise<number>;
+  /** Moves leadership to voter `id` (thesis §3.10); resolves when it leads. */
+  transferLeader(id: string): Promise<void>;
 }

@@ -117,4 +117,40 @@ export class FakeEngine implements Engine {
   dump(): string {
     return JSON.stringify({ index: this.index, records: [...this.sm.entries()] });
   }
+
+  /** Membership changes and transfers, in order (cluster routes). */
+  readonly memberOps: string[] = [];
+
+  #leaderOp(op: string): number {
+    this.#check();
+    if (!this.isLeader) throw this.#notLeader();
+    this.memberOps.push(op);
+    return ++this.index;
+  }
+
+  addMember(m: { id: string; url: string; learner: boolean }): Promise<number> {
+    try {
+      return Promise.resolve(this.#leaderOp(`add ${m.id} ${m.url} ${m.learner}`));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  removeMember(id: string): Promise<number> {
+    try {
+      return Promise.resolve(this.#leaderOp(`remove ${id}`));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  transferLeader(id: string): Promise<void> {
+    try {
+      this.#leaderOp(`transfer ${id}`);
+      this.leaderInfo = { id, url: `http://${id}.test` };
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
 }
