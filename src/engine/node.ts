@@ -28,6 +28,8 @@ export interface NodeOptions extends RegionOptions {
   readonly clusterId: string;
   /** Spacing of kv-engine commits (ApplyFsm.flushIntervalMs); 0 = at once. */
   readonly applyFlushMs?: number;
+  /** Seeds election-timeout randomness; tests fix it to be deterministic. */
+  readonly raftSeed?: number;
 }
 
 export interface NodeParts {
@@ -102,7 +104,7 @@ export async function createNode(
 function raftConfig(opts: NodeOptions, applied: number) {
   const seed = [...opts.id].reduce(
     (h, c) => (h * 31 + c.charCodeAt(0)) >>> 0,
-    Date.now() >>> 0,
+    (opts.raftSeed ?? Date.now()) >>> 0,
   );
   return {
     ...defaultRaftConfig(opts.id, new SeededRand(seed)),
