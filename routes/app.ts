@@ -11,6 +11,7 @@ import type { AppDeps, AppEnv } from "./deps.ts";
 import { ApiError, createErrorHandler, errorResponse, notFound } from "./errors.ts";
 import { createForwarder } from "./forward.ts";
 import { createKvRoutes } from "./kv.ts";
+import { createMemberRoutes } from "./members.ts";
 import { createRangeRoutes } from "./range.ts";
 import { createTxnRoutes } from "./txn.ts";
 import { splitUrl } from "./validate.ts";
@@ -70,6 +71,8 @@ const ALLOWED: readonly (readonly [RegExp, string])[] = [
   [/^\/v1\/kv$/, "GET, HEAD, DELETE"],
   [/^\/v1\/txn$/, "POST"],
   [/^\/(v1\/cluster|healthz|readyz|metrics)$/, "GET, HEAD"],
+  [/^\/v1\/cluster\/(members|leader)$/, "POST"],
+  [/^\/v1\/cluster\/members\/./, "DELETE"],
 ];
 
 /** 405 with `Allow` for a known path and a wrong method, else 404. */
@@ -99,6 +102,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", createRangeRoutes(deps));
   app.route("/", createTxnRoutes(deps));
   app.route("/", createClusterRoutes(deps));
+  app.route("/", createMemberRoutes(deps));
   app.route("/", createDebugRoutes(deps));
   if (deps.peerApp) app.route("/raft", deps.peerApp);
   app.notFound(notFoundOrMethod);

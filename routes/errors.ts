@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { ZodError } from "zod";
 import {
   LeadershipChangedError,
+  MembershipError,
   NotLeaderError,
   TimeoutError,
   UnavailableError,
@@ -30,6 +31,7 @@ export type ErrorStatus =
   | 405
   | 412
   | 413
+  | 409
   | 415
   | 500
   | 503
@@ -88,6 +90,7 @@ const CODES: Readonly<Record<number, string>> = {
   403: "forbidden",
   404: "not_found",
   405: "method_not_allowed",
+  409: "conflict",
   413: "too_large",
   415: "unsupported_media_type",
   503: "unavailable",
@@ -113,6 +116,9 @@ export function toApiError(err: unknown): ApiError {
   }
   if (err instanceof LeadershipChangedError) {
     return retryLater("leadership_changed", err.message);
+  }
+  if (err instanceof MembershipError) {
+    return new ApiError(409, "conflict", err.message);
   }
   if (err instanceof UnavailableError) {
     return retryLater("unavailable", err.message);

@@ -4,7 +4,11 @@
  * @module
  */
 import { z } from "zod";
+import { peerUrl } from "../src/config.ts";
 import type { FailAction } from "../src/failpoints/registry.ts";
+
+/** A node id, as `--id` takes it. */
+const nodeId = z.string().regex(/^[a-z0-9-]{1,32}$/, "Expected a node id: [a-z0-9-]{1,32}");
 
 /** A JSON value that must be present (`z.unknown()` alone admits absence). */
 const present = z.unknown().refine((v) => v !== undefined, "Required");
@@ -122,7 +126,7 @@ export const FailActionBody = z.discriminatedUnion("kind", [
   }).strict(),
   z.object({
     kind: z.literal("drop"),
-    peers: z.array(z.string().regex(/^[a-z0-9-]{1,32}$/)).optional(),
+    peers: z.array(nodeId).optional(),
   }).strict(),
   z.object({ kind: z.literal("pause") }).strict(),
   z.object({ kind: z.literal("crash") }).strict(),
@@ -130,3 +134,16 @@ export const FailActionBody = z.discriminatedUnion("kind", [
   // exactOptionalPropertyTypes: an absent `peers` must not be `undefined`.
   a.kind === "drop" && a.peers === undefined ? { kind: "drop" } : a as FailAction
 );
+
+/** `POST /v1/cluster/members` body. */
+export const AddMemberBody = z.object({
+  id: nodeId,
+  url: peerUrl,
+  learner: z.boolean().default(false),
+}).strict();
+
+/** `POST /v1/cluster/leader` body. */
+export const TransferLeaderBody = z.object({ id: nodeId }).strict();
+
+/** A node id in a path. */
+export const NodeIdParam = nodeId;

@@ -101,8 +101,11 @@ function int(min: number, max = Number.MAX_SAFE_INTEGER) {
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
-/** A peer-reachable origin: http(s), host, optional port, nothing else. */
-const origin = z.string().transform((s, ctx) => {
+/**
+ * A peer-reachable origin: http(s), host, optional port, nothing else;
+ * normalised to `URL.origin`. Also checks member URLs at the API.
+ */
+export const peerUrl = z.string().transform((s, ctx) => {
   let u: URL;
   try {
     u = new URL(s);
@@ -152,7 +155,7 @@ const peers = z.string().transform((s, ctx) => {
   for (const part of s.split(",").map((p) => p.trim())) {
     const eq = part.indexOf("=");
     const id = part.slice(0, eq);
-    const url = origin.safeParse(part.slice(eq + 1));
+    const url = peerUrl.safeParse(part.slice(eq + 1));
     const problem = eq < 0
       ? "expected id=url"
       : !ID_RE.test(id)
@@ -182,7 +185,7 @@ const MIB = 1024 * 1024;
 const Schema = z.object({
   id: z.string().regex(ID_RE, "must match [a-z0-9-]{1,32}"),
   listen,
-  advertise: origin.optional(),
+  advertise: peerUrl.optional(),
   peers: peers.optional(),
   dataDir: z.string().min(1, "must not be empty").optional(),
   clusterToken: z.string()

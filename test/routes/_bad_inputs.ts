@@ -323,3 +323,29 @@ export function debugCases(r: Prng): Case[] {
   });
   return out;
 }
+
+export function memberCases(r: Prng): Case[] {
+  const out: Case[] = [];
+  for (let i = 0; i < 30; i++) {
+    const init = { ...jsonInit("POST", ""), body: r.bytes(r.int(80)) };
+    out.push({
+      name: "member random bytes",
+      path: r.pick(["/v1/cluster/members", "/v1/cluster/leader"]),
+      init,
+    });
+    // An uppercase letter guarantees the id is invalid.
+    const id = r.urlJunk(r.int(10)).replace(/[/?%#]/g, "") + "X";
+    out.push({
+      name: `member bad id ${id}`,
+      path: `/v1/cluster/members/${encodeURIComponent(id)}`,
+      init: { method: "DELETE" },
+    });
+    const url = r.pick(["", "h:1", "http://h:1/p", "ftp://h", "http://u@h", r.urlJunk(12)]);
+    out.push({
+      name: `member bad url ${url}`,
+      path: "/v1/cluster/members",
+      init: jsonInit("POST", { id: "n5", url }),
+    });
+  }
+  return out;
+}

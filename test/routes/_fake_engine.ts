@@ -4,7 +4,7 @@
  * switch it to follower, make it fail, and dump its state.
  * @module
  */
-import { NotLeaderError } from "../../src/engine/errors.ts";
+import { MembershipError, NotLeaderError } from "../../src/engine/errors.ts";
 import type {
   ClusterStatus,
   Consistency,
@@ -36,12 +36,14 @@ export class FakeEngine implements Engine {
   readonly commands: KvCommand[] = [];
   /** The consistency of every snapshot asked for. */
   readonly reads: Consistency[] = [];
+  members: { id: string; url: string; role: "voter" | "learner" }[];
 
   constructor(opts: FakeEngineOptions = {}) {
     this.id = opts.id ?? "n1";
     this.leaderInfo = opts.leader === undefined
       ? { id: this.id, url: `http://${this.id}.test` }
       : opts.leader;
+    this.members = [{ id: this.id, url: `http://${this.id}.test`, role: "voter" }];
   }
 
   get isLeader(): boolean {
@@ -97,7 +99,7 @@ export class FakeEngine implements Engine {
       clusterId: "c1",
       leader: this.leaderInfo?.id ?? null,
       term: 3,
-      members: [{ id: this.id, url: `http://${this.id}.test`, role: "voter" }],
+      members: this.members.map((m) => ({ ...m })),
       self: {
         id: this.id,
         state: this.isLeader ? "leader" : "follower",
@@ -109,6 +111,40 @@ export class FakeEngine implements Engine {
     };
   }
 
+  /** Runs a membership change as the leader would: checks, then one entry. */
+  async #change(check: () => void): Promise<number> {
+    this.#check();
+    if (!this.isLeader) throw this.#notLeader();
+    check();
+    return await Promise.resolve(++this.index);
+  }
+
+  addMember(m: { id: string; url: string; learner: boolean }): Promise<number> {
+    return this.#change(() => {
+      const cur = this.members.find((x) => x.id === m.id);
+      if (cur && cur.url !== m.url) throw new MembershipError(`"${m.id}" exists`);
+      if (!cur) this.members.push({ id: m.id, url: m.url, role: m.learner ? "learner" : "voter" });
+    });
+  }
+
+  removeMember(id: string): Promise<number> {
+    return this.#change(() => {
+      if (!this.members.some((x) => x.id === id)) {
+        throw new MembershipError(`"${id}" is not a member`);
+      }
+      this.members = this.members.filter((x) => x.id !== id);
+    });
+  }
+
+  async transferLeader(id: string): Promise<void> {
+    await this.#change(() => {
+      const to = this.members.find((x) => x.id === id && x.role === "voter");
+      if (!to) throw new MembershipError(`"${id}" is not a voter`);
+      this.leaderInfo = { id: to.id, url: to.url };
+    });
+    this.index--; // a transfer writes no entry
+  }
+
   ready(): boolean {
     return this.isReady;
   }
@@ -116,41 +152,5 @@ export class FakeEngine implements Engine {
   /** The whole state as text, to compare before and after a request. */
   dump(): string {
     return JSON.stringify({ index: this.index, records: [...this.sm.entries()] });
-  }
-
-  /** Membership changes and transfers, in order (cluster routes). */
-  readonly memberOps: string[] = [];
-
-  #leaderOp(op: string): number {
-    this.#check();
-    if (!this.isLeader) throw this.#notLeader();
-    this.memberOps.push(op);
-    return ++this.index;
-  }
-
-  addMember(m: { id: string; url: string; learner: boolean }): Promise<number> {
-    try {
-      return Promise.resolve(this.#leaderOp(`add ${m.id} ${m.url} ${m.learner}`));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  removeMember(id: string): Promise<number> {
-    try {
-      return Promise.resolve(this.#leaderOp(`remove ${id}`));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  transferLeader(id: string): Promise<void> {
-    try {
-      this.#leaderOp(`transfer ${id}`);
-      this.leaderInfo = { id, url: `http://${id}.test` };
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
   }
 }

@@ -69,6 +69,9 @@ Deno.test("unknown routes are 404 not_found; known paths with wrong methods are 
     ["GET", "/v1/txn", "POST"],
     ["DELETE", "/healthz", "GET, HEAD"],
     ["POST", "/metrics", "GET, HEAD"],
+    ["GET", "/v1/cluster/members", "POST"],
+    ["PUT", "/v1/cluster/leader", "POST"],
+    ["GET", "/v1/cluster/members/n2", "DELETE"],
   ];
   for (const [method, path, allow] of wrong) {
     await t.step(`${method} ${path} → 405`, async () => {

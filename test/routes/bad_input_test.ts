@@ -10,6 +10,7 @@ import {
   debugCases,
   headerCases,
   LIMITS,
+  memberCases,
   pathCases,
   queryCases,
   txnCases,
@@ -27,7 +28,15 @@ Deno.test(`bad input never changes anything (SEED=${SEED})`, async (t) => {
   const commands = engine.commands.length;
   const fps = JSON.stringify(failpoints.list());
   const r = prng(SEED);
-  const suites = { bodyCases, pathCases, queryCases, headerCases, txnCases, debugCases };
+  const suites = {
+    bodyCases,
+    pathCases,
+    queryCases,
+    headerCases,
+    txnCases,
+    debugCases,
+    memberCases,
+  };
   let total = 0;
   for (const [suite, make] of Object.entries(suites)) {
     await t.step(suite, async () => {
