@@ -60,7 +60,13 @@ export function prefixEnd(p: string): string | null {
     const cp = p.codePointAt(end - 1)!;
     // codePointAt on a low surrogate reads it alone: step back over pairs.
     const [start, point] = lastCodePoint(p, end, cp);
-    if (point < MAX_CODE_POINT) {
+    const lone = point >= SURROGATE_MIN && point <= SURROGATE_MAX;
+    // A lone surrogate (not UTF-8, but a JS string may hold one) steps by
+    // code unit, matching its rank in compareKeys; 0xDFFF ranks last.
+    if (lone && point < SURROGATE_MAX) {
+      return p.slice(0, start) + String.fromCharCode(point + 1);
+    }
+    if (!lone && point < MAX_CODE_POINT) {
       let next = point + 1;
       if (next >= SURROGATE_MIN && next <= SURROGATE_MAX) next = 0xe000;
       return p.slice(0, start) + String.fromCodePoint(next);

@@ -65,26 +65,62 @@ export const dataKeys = {
 };
 
 /**
- * Deno KV escapes each NUL in a string key part as two bytes, so a 1 KiB
- * key made of NULs would pass the 2 KiB key limit. Such keys (rare, but a
- * client could send one and wedge every replica's apply) are stored as
- * bytes packed 7 bits per byte with the high bit set: no NUL, 8/7 the size.
+ * Two kinds of keys cannot be string key parts. Deno KV escapes each NUL
+ * as two bytes, so a 1 KiB key of NULs would break the 2 KiB key limit;
+ * and it stores strings as UTF-8, so keys with lone surrogates (not UTF-8,
+ * but JSON can carry them) would collide. A client could send either and
+ * wedge every replica's apply, so such keys are stored as WTF-8 bytes (UTF-8
+ * that also encodes lone surrogates) packed 7 bits per byte with the high
+ * bit set: no NUL, 8/7 the size. The threshold is part of the format.
  */
 const PACK_NULS = 64;
 
 /** The Deno KV key part of a user key. */
 export function keyPart(key: string): string | Uint8Array {
+  if (!key.isWellFormed()) return pack7(wtf8Encode(key));
   if (key.indexOf("\0") < 0) return key;
   let nuls = 0;
   for (let i = key.indexOf("\0"); i >= 0; i = key.indexOf("\0", i + 1)) nuls++;
-  return nuls < PACK_NULS ? key : pack7(new TextEncoder().encode(key));
+  return nuls < PACK_NULS ? key : pack7(wtf8Encode(key));
 }
 
 /** The user key of a key part written by {@link keyPart}. */
 export function keyFromPart(part: Deno.KvKeyPart): string {
   if (typeof part === "string") return part;
-  if (part instanceof Uint8Array) return new TextDecoder().decode(unpack7(part));
+  if (part instanceof Uint8Array) return wtf8Decode(unpack7(part));
   throw new TypeError(`Cannot read record key part ${String(part)}`);
+}
+
+/** UTF-8 of every code point, lone surrogates included (3 bytes each). */
+export function wtf8Encode(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.codePointAt(i)!;
+    if (c > 0xffff) i++;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) {
+      out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    } else {
+      out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63));
+      out.push(0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** Inverse of {@link wtf8Encode}. */
+export function wtf8Decode(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length;) {
+    const x = b[i]!;
+    const n = x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
+    let c = n === 1 ? x : x & (0xff >> (n + 1));
+    for (let j = 1; j < n; j++) c = (c << 6) | (b[i + j]! & 63);
+    s += String.fromCodePoint(c);
+    i += n;
+  }
+  return s;
 }
 
 /** Packs bytes 7 bits per output byte; every output byte has bit 7 set. */

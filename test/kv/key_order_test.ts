@@ -45,6 +45,9 @@ Deno.test("prefixEnd() is the least string above every extension", async (t) => 
     ["\uffff", "\u{10000}"],
     ["x\u{1F600}", "x\u{1F601}"],
     ["\u{FFFFF}", "\u{100000}"],
+    ["a\ud800", "a\ud801"],
+    ["a\udfff", "b"],
+    ["a\udc00", "a\udc01"],
   ];
   for (const [p, want] of cases) {
     await t.step(`prefixEnd(${JSON.stringify(p)})`, () => {
@@ -66,6 +69,17 @@ Deno.test("prefixEnd() is the least string above every extension", async (t) => 
       }
     }
   });
+});
+
+Deno.test("prefixEnd() bounds extensions of prefixes ending in lone surrogates", () => {
+  const rand = mulberry32(5);
+  for (const p of ["a\ud800", "\udbff", "x\udc00", "\udffe", "\ud83d"]) {
+    const end = prefixEnd(p)!;
+    for (let i = 0; i < 200; i++) {
+      const ext = p + randomKey(rand, 3);
+      assert.ok(compareKeys(ext, end) < 0, JSON.stringify([ext, end]));
+    }
+  }
 });
 
 Deno.test("utf8Length() counts like TextEncoder", () => {

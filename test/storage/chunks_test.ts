@@ -57,9 +57,19 @@ Deno.test("pack7() and keyPart() keep NUL-heavy keys short and reversible", () =
     assert.ok(packed.every((b) => b !== 0));
     assert.deepEqual(unpack7(packed), bytes);
   }
-  for (const key of ["plain", "a\0b", "\0".repeat(1024), "😀\0".repeat(100)]) {
+  const keys = [
+    "plain",
+    "a\0b",
+    "\0".repeat(1024),
+    "😀\0".repeat(100),
+    "a\ud800",
+    "\udc00\ud800x😀",
+    "\ud800".repeat(341),
+  ];
+  for (const key of keys) {
     const part = keyPart(key);
     assert.equal(keyFromPart(part), key);
     assert.ok(keyBytes(["data", 1, "r", 0, part]) < 2048);
+    assert.equal(typeof part === "string", key.isWellFormed() && key.split("\0").length <= 64);
   }
 });

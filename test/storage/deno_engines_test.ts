@@ -114,6 +114,10 @@ Deno.test("DenoKvDataEngine stores awkward keys: 1 KiB of NULs, astral, 1 KiB UT
     "é".repeat(512),
     "x".repeat(1024),
     "\0",
+    "lone\ud800",
+    "lone\udbff",
+    "lone\ufffd",
+    "\udfff".repeat(341),
   ];
   const puts = keys.map((k, i) => record(k, i, 7));
   try {
