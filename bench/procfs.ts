@@ -74,3 +74,9 @@ export async function machine(): Promise<string> {
   const cores = navigator.hardwareConcurrency;
   return `${cores} cores (${model}), ${mem} GiB RAM, ${Deno.build.os}`;
 }
+
+/** The 1-minute load average, or "?" off Linux. */
+export async function loadAverage(): Promise<string> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
+  return text.split(" ")[0] ?? "?";
+}

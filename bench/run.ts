@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import type { System } from "./cluster.ts";
 import { parseSeconds } from "./duration.ts";
 import { measure, type Row } from "./measure.ts";
-import { machine } from "./procfs.ts";
+import { loadAverage, machine } from "./procfs.ts";
 import { cleanupAll, cleanupOnSignals } from "./procs.ts";
 import { report } from "./report.ts";
 import { allScenarios, pickScenarios } from "./scenarios.ts";
@@ -95,7 +95,7 @@ async function systems(
   return { list, notes };
 }
 
-async function header(o: RunOptions) {
+async function header(o: RunOptions, loadBefore: string) {
   const etcd = await version("etcd", ["--version"]);
   const git = await version("git", [
     "-C",
@@ -106,7 +106,9 @@ async function header(o: RunOptions) {
   ]);
   return {
     command: `deno task bench ${Deno.args.join(" ")}`.trim(),
-    machine: await machine(),
+    // Other work on the box moves the numbers: say how busy it was.
+    machine:
+      `${await machine()}, load average ${loadBefore} before and ${await loadAverage()} after`,
     versions:
       `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}${git ? `, RaftKV at ${git}` : ""}` +
       `, ${o.durationS}s per scenario`,
@@ -119,6 +121,7 @@ async function main(o: RunOptions): Promise<void> {
   const { list, notes } = await systems(o);
   notes.forEach((n) => console.error(`bench: ${n}`));
   if (list.length === 0) throw new Error("nothing to benchmark");
+  const loadBefore = await loadAverage();
   const rows: Row[] = [];
   for (const s of chosen) {
     for (const sys of list) {
@@ -135,7 +138,7 @@ async function main(o: RunOptions): Promise<void> {
       rows.push(row);
     }
   }
-  const md = report(await header(o), rows) +
+  const md = report(await header(o, loadBefore), rows) +
     notes.map((n) => `\n${n}\n`).join("");
   console.log(md);
   if (o.out) await Deno.writeTextFile(o.out, md);
