@@ -3,13 +3,7 @@
  * @module
  */
 import type { Message } from "./messages.ts";
-import type {
-  Entry,
-  HardState,
-  ReadState,
-  Snapshot,
-  SoftState,
-} from "./types.ts";
+import type { Entry, HardState, ReadState, Snapshot, SoftState } from "./types.ts";
 
 /**
  * Everything the node must do, in this order:
