@@ -57,9 +57,21 @@ export function needsChunks(s: string): boolean {
   return 2 * s.length + OVERHEAD > INLINE_MAX && stringBytes(s) > INLINE_MAX;
 }
 
-/** Splits `s` into UTF-8 chunks of at most {@link CHUNK_BYTES}. */
+/** First byte of the chunked bytes: how the string is encoded. */
+const UTF8 = 0;
+const UTF16 = 1;
+
+/**
+ * Splits `s` into chunks of at most {@link CHUNK_BYTES}: a tag byte, then
+ * UTF-8 (compact), or UTF-16 code units when `s` holds lone surrogates,
+ * which UTF-8 cannot carry (so nothing is silently replaced by U+FFFD).
+ */
 export function toChunks(s: string): Uint8Array[] {
-  const bytes = new TextEncoder().encode(s);
+  const wellFormed = s.isWellFormed();
+  const body = wellFormed ? new TextEncoder().encode(s) : utf16Bytes(s);
+  const bytes = new Uint8Array(body.length + 1);
+  bytes[0] = wellFormed ? UTF8 : UTF16;
+  bytes.set(body, 1);
   const out: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
     out.push(bytes.subarray(at, at + CHUNK_BYTES));
@@ -77,7 +89,22 @@ export function fromChunks(chunks: readonly Uint8Array[]): string {
     bytes.set(c, at);
     at += c.length;
   }
-  return new TextDecoder().decode(bytes);
+  if (bytes[0] === UTF8) return new TextDecoder().decode(bytes.subarray(1));
+  if (bytes[0] !== UTF16 || total % 2 === 0) {
+    throw new RangeError("Cannot decode chunks: unknown encoding");
+  }
+  const units = new Uint16Array(bytes.slice(1).buffer);
+  let s = "";
+  for (let i = 0; i < units.length; i += 8192) {
+    s += String.fromCharCode(...units.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+function utf16Bytes(s: string): Uint8Array {
+  const units = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) units[i] = s.charCodeAt(i);
+  return new Uint8Array(units.buffer);
 }
 
 /** One `set` (value defined) or `delete` (value undefined). */

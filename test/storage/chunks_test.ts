@@ -18,8 +18,18 @@ Deno.test("toChunks() splits by UTF-8 bytes and fromChunks() restores", () => {
   const s = bigText(1024 * 1024);
   const chunks = toChunks(s);
   assert.ok(chunks.every((c) => c.length <= CHUNK_BYTES));
-  assert.equal(chunks.length, Math.ceil(new TextEncoder().encode(s).length / CHUNK_BYTES));
+  const bytes = new TextEncoder().encode(s).length + 1; // + the tag byte
+  assert.equal(chunks.length, Math.ceil(bytes / CHUNK_BYTES));
   assert.equal(fromChunks(chunks), s);
+});
+
+Deno.test("toChunks() keeps lone surrogates (UTF-16 chunks)", () => {
+  for (const s of ["x\ud800".repeat(100_000), "\udfff" + bigText(200_000) + "\ud83d"]) {
+    const chunks = toChunks(s);
+    assert.equal(chunks[0]![0], 1, "tagged UTF-16");
+    assert.equal(fromChunks(chunks), s);
+  }
+  assert.throws(() => fromChunks([Uint8Array.of(7, 1, 2)]), RangeError);
 });
 
 Deno.test("needsChunks() counts UTF-16 for non-Latin1 strings", () => {

@@ -112,6 +112,11 @@ const CASES: Record<string, (h: DataHarness) => Promise<void>> = {
     await withData(h, (e) => write(e, 8, [], ["big"]));
     assert.deepEqual((await reloadData(h)).records, []);
   },
+  "big text with lone surrogates round-trips unchanged": async (h) => {
+    const odd = { ...record("odd", null, 3), value: "\ud800".repeat(40_000) };
+    await withData(h, (e) => write(e, 3, [odd]));
+    assert.deepEqual((await reloadData(h)).records, [odd]);
+  },
   "5000 puts in one write, then a delete of 3000 records": async (h) => {
     const recs = many(5000, 10);
     await withData(h, (e) => write(e, 10, recs));

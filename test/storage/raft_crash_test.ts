@@ -18,7 +18,7 @@ function inspectRaft(keys: Deno.KvEntry<unknown>[], s: RaftState): void {
   assert.deepEqual(logKeys, s.entries.map((e) => e.index), "log keys = log");
   const chunks = keys.filter((k) => k.key[2] === "lc");
   const want = s.entries.filter((e) => needsChunks(e.data))
-    .reduce((n, e) => n + Math.ceil(utf8Length(e.data) / CHUNK_BYTES), 0);
+    .reduce((n, e) => n + Math.ceil((utf8Length(e.data) + 1) / CHUNK_BYTES), 0);
   assert.equal(chunks.length, want, "chunk keys = chunks of live entries");
 }
 
