@@ -10,23 +10,15 @@ import type { RaftConfig } from "./config.ts";
 import { validateConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
 import type { Message, MessageType } from "./messages.ts";
-import type {
-  Entry,
-  EntryType,
-  HardState,
-  NodeId,
-  ReadState,
-  SoftState,
-  StateRole,
-} from "./types.ts";
+import type { HardState, NodeId, ReadState, SoftState, StateRole } from "./types.ts";
 import { isEmptyHardState, NONE } from "./types.ts";
 import { RaftLog } from "./log.ts";
 import { ProgressTracker } from "./tracker.ts";
 import { ReadOnly } from "./read_only.ts";
 import { RaftError } from "./errors.ts";
 import { handleVoteRequest, hup } from "./election.ts";
-import { bcastAppend, bcastHeartbeat, tickSnapshots } from "./replicate.ts";
-import { stepLeader } from "./step_leader.ts";
+import { bcastHeartbeat, tickSnapshots } from "./replicate.ts";
+import { appendEntries, stepLeader } from "./step_leader.ts";
 import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 
@@ -191,7 +183,7 @@ export class Raft {
     // Any conf entry in the log may be uncommitted: allow no new one until
     // everything up to here is applied.
     this.pendingConfIndex = this.raftLog.lastIndex();
-    this.appendEntries([{ type: "normal", data: "" }]);
+    appendEntries(this, [{ type: "normal", data: "" }]);
   }
 
   /** Clears volatile per-term state; a new term forgets the vote. */
@@ -216,51 +208,6 @@ export class Raft {
   abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
     this.transferElapsed = 0;
-  }
-
-  /**
-   * Leader: appends entries of the current term. They count towards commit
-   * only once durable: the self-ack below travels in persistedMessages and
-   * is stepped back in on advance() (etcd's storage-append response).
-   */
-  appendEntries(items: readonly { type: EntryType; data: string }[]): number {
-    const first = this.raftLog.lastIndex() + 1;
-    const ents: Entry[] = items.map((it, i) => ({
-      term: this.term,
-      index: first + i,
-      type: it.type,
-      data: it.data,
-    }));
-    const li = this.raftLog.append(ents);
-    this.send({
-      type: "appResp",
-      from: this.id,
-      to: this.id,
-      term: this.term,
-      index: li,
-      reject: false,
-      rejectHint: 0,
-      logTerm: 0,
-    });
-    this.pendingBcast = true;
-    return li;
-  }
-
-  /** Leader work deferred to the next Ready: batched appends, read rounds. */
-  flushPending(): void {
-    if (this.role !== "leader") return;
-    if (this.pendingBcast) {
-      this.pendingBcast = false;
-      bcastAppend(this, false);
-    }
-    if (this.readOnly.hasUnsent()) {
-      bcastHeartbeat(this, this.readOnly.startRound(this.raftLog.committed, this.id));
-    }
-  }
-
-  hasPendingFlush(): boolean {
-    return this.role === "leader" &&
-      (this.pendingBcast || this.readOnly.hasUnsent());
   }
 
   // ---- time ----

@@ -12,7 +12,13 @@ import type { ConfChange, HardState, NodeId, SoftState } from "./types.ts";
 import { Raft } from "./raft.ts";
 import { RaftError } from "./errors.ts";
 import { hup } from "./election.ts";
-import { propose, serveRead, transferLeader } from "./step_leader.ts";
+import {
+  flushPending,
+  hasPendingFlush,
+  propose,
+  serveRead,
+  transferLeader,
+} from "./step_leader.ts";
 import { encodeConfChange, isValidConfChange } from "./conf_change.ts";
 import { getStatus } from "./status.ts";
 import { applyConfEntry } from "./membership.ts";
@@ -126,7 +132,7 @@ export class RawNode {
   hasReady(): boolean {
     if (this.#inFlight) return false;
     const r = this.#r;
-    if (r.hasPendingFlush()) return true;
+    if (hasPendingFlush(r)) return true;
     if (!softEqual(r.softState(), this.#prevSoft)) return true;
     if (!hardEqual(r.hardState(), this.#prevHard)) return true;
     return r.msgs.length > 0 || r.msgsAfterAppend.length > 0 ||
@@ -143,7 +149,7 @@ export class RawNode {
       throw new RaftError("Cannot take a Ready: the previous one is not advanced");
     }
     const r = this.#r;
-    r.flushPending();
+    flushPending(r);
     const soft = r.softState();
     const hard = r.hardState();
     const entries = r.raftLog.nextUnstableEnts();

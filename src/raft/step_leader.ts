@@ -8,11 +8,17 @@ import type { Raft } from "./raft.ts";
 import type { Message, MsgAppResp, MsgHeartbeatResp } from "./messages.ts";
 import type { Progress } from "./progress.ts";
 import type { ReadRequest } from "./read_only.ts";
-import type { EntryType, NodeId } from "./types.ts";
+import type { Entry, EntryType, NodeId } from "./types.ts";
 import { NONE } from "./types.ts";
 import { hasQuorum } from "./quorum.ts";
 import { ProposalDroppedError } from "./errors.ts";
-import { bcastAppend, maybeSendAppend, sendAppend, sendTimeoutNow } from "./replicate.ts";
+import {
+  bcastAppend,
+  bcastHeartbeat,
+  maybeSendAppend,
+  sendAppend,
+  sendTimeoutNow,
+} from "./replicate.ts";
 
 /** Handles `m` (term equal to ours) as the leader. */
 export function stepLeader(r: Raft, m: Message): void {
@@ -142,7 +148,7 @@ export function propose(
     );
   }
   if (type === "conf") checkConfProposal(r);
-  const index = r.appendEntries([{ type, data }]);
+  const index = appendEntries(r, [{ type, data }]);
   if (type === "conf") r.pendingConfIndex = index;
   return { index, term: r.term };
 }
@@ -178,4 +184,54 @@ export function transferLeader(r: Raft, to: NodeId): void {
   const pr = r.trk.progress.get(to);
   if (pr && pr.match === r.raftLog.lastIndex()) sendTimeoutNow(r, to);
   else sendAppend(r, to);
+}
+
+/**
+ * Appends entries of the current term to the leader's log. They count
+ * towards commit only once durable: the self-ack below travels in
+ * persistedMessages and is stepped back in on advance() (etcd's
+ * storage-append response). The broadcast waits for the next Ready, so
+ * proposals made together share MsgApps.
+ */
+export function appendEntries(
+  r: Raft,
+  items: readonly { type: EntryType; data: string }[],
+): number {
+  const first = r.raftLog.lastIndex() + 1;
+  const ents: Entry[] = items.map((it, i) => ({
+    term: r.term,
+    index: first + i,
+    type: it.type,
+    data: it.data,
+  }));
+  const li = r.raftLog.append(ents);
+  r.send({
+    type: "appResp",
+    from: r.id,
+    to: r.id,
+    term: r.term,
+    index: li,
+    reject: false,
+    rejectHint: 0,
+    logTerm: 0,
+  });
+  r.pendingBcast = true;
+  return li;
+}
+
+/** Leader work deferred to the next Ready: batched appends, read rounds. */
+export function flushPending(r: Raft): void {
+  if (r.role !== "leader") return;
+  if (r.pendingBcast) {
+    r.pendingBcast = false;
+    bcastAppend(r, false);
+  }
+  if (r.readOnly.hasUnsent()) {
+    bcastHeartbeat(r, r.readOnly.startRound(r.raftLog.committed, r.id));
+  }
+}
+
+/** True if flushPending() has something to send. */
+export function hasPendingFlush(r: Raft): boolean {
+  return r.role === "leader" && (r.pendingBcast || r.readOnly.hasUnsent());
 }
