@@ -68,6 +68,8 @@ export async function createNode(
   const sm = new KvStateMachine();
   sm.load(loaded.data.records);
   const node = new RawNode(raftConfig(opts, loaded.data.appliedIndex), mem);
+  // The apply hooks close over `region`, which is built after them.
+  // deno-lint-ignore prefer-const
   let region: Region | undefined;
   const apply = new ApplyFsm(
     sm,

@@ -38,6 +38,13 @@ export class ReadIndexQueue {
     return this.#inflight.size;
   }
 
+  /** Rounds in flight that carry reads (lease-renewal rounds carry none). */
+  get inflightReads(): number {
+    let n = 0;
+    for (const r of this.#inflight.values()) if (r.waiters.length > 0) n++;
+    return n;
+  }
+
   enqueue(w: ReadWaiter): void {
     this.#waiting.push(w);
   }

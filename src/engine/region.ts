@@ -22,12 +22,7 @@ import { ProposalQueue } from "./proposal_queue.ts";
 import { ReadIndexQueue } from "./read_index_queue.ts";
 import { LeaderLease } from "./lease.ts";
 import { addressBook, toConfState } from "./membership.ts";
-import {
-  LeadershipChangedError,
-  NotLeaderError,
-  TimeoutError,
-  UnavailableError,
-} from "./errors.ts";
+import { LeadershipChangedError, NotLeaderError, UnavailableError } from "./errors.ts";
 import type { WriteResult } from "./types.ts";
 import { LeaderWaiters } from "./leader_waiters.ts";
 
@@ -52,6 +47,7 @@ export class Region {
   #members: Membership;
   #staged = new Map<string, { records: KvRecord[]; membership: Membership }>();
   #ticks = 0;
+  #readsScheduled = false;
   #now: () => number;
 
   constructor(
@@ -192,7 +188,7 @@ export class Region {
         resolve: () => resolve(),
         reject,
       });
-      this.#issueReads();
+      this.#scheduleReads();
     });
   }
 
@@ -261,9 +257,29 @@ export class Region {
     this.reads.rejectAll(e);
   }
 
+  /**
+   * Issues waiting reads on a later microtask, so that reads arriving in
+   * the same turn share one round (calling #issueReads at once sent the
+   * first read of a burst alone).
+   */
+  #scheduleReads(): void {
+    if (this.#readsScheduled) return;
+    this.#readsScheduled = true;
+    queueMicrotask(() => {
+      this.#readsScheduled = false;
+      this.#issueReads();
+    });
+  }
+
+  /**
+   * One round with reads in flight at a time, on leader and follower alike:
+   * later reads wait and share the next round. (The old check, leader-only
+   * `inflight > 1`, let a second round out and counted lease rounds, and a
+   * follower forwarded one MsgReadIndex, so one leader round, per read.)
+   */
   #issueReads(): void {
     if (this.reads.pending === 0) return;
-    if (this.isLeader() && this.reads.inflight > 1) return;
+    if (this.reads.inflightReads > 0) return;
     const round = this.reads.takeRound(this.#now());
     if (round && !this.node.readIndex(round.context)) {
       this.reads.unissue(round.context);

@@ -267,6 +267,16 @@ export class Cluster {
     throw new Error(`No leader after ${maxTicks} ticks`);
   }
 
+  /** Settles, then ticks until `p` settles (at most `maxTicks`); returns its outcome. */
+  async until<T>(p: Promise<T>, maxTicks = 100): Promise<T> {
+    const t = track(p);
+    await settle();
+    for (let i = 0; i < maxTicks && !t.done; i++) await this.tick();
+    if (!t.done) throw new Error(`Still pending after ${maxTicks} ticks`);
+    if (t.failed) throw t.error;
+    return t.value as T;
+  }
+
   followers(leader: string): string[] {
     return this.live().filter((id) => id !== leader);
   }
@@ -309,15 +319,36 @@ export class Cluster {
   }
 }
 
-/** Records how a promise settled, without awaiting it. */
-export function track<T>(p: Promise<T>): { value?: T; error?: unknown; done: boolean } {
-  const t: { value?: T; error?: unknown; done: boolean } = { done: false };
+/** How a tracked promise settled so far. */
+export interface Tracked<T> {
+  done: boolean;
+  failed: boolean;
+  value?: T;
+  error?: unknown;
+}
+
+/** Records how a promise settles, without awaiting it. */
+export function track<T>(p: Promise<T>): Tracked<T> {
+  const t: Tracked<T> = { done: false, failed: false };
   p.then((v) => {
     t.value = v;
     t.done = true;
   }, (e) => {
     t.error = e;
-    t.done = true;
+    t.done = t.failed = true;
   });
   return t;
+}
+
+/** Counts the ReadIndex rounds carrying reads that `region` issues from now on. */
+export function countRounds(region: Region): { count: number } {
+  const counter = { count: 0 };
+  const reads = region.reads;
+  const takeRound = reads.takeRound.bind(reads);
+  reads.takeRound = (now: number) => {
+    const round = takeRound(now);
+    if (round) counter.count++;
+    return round;
+  };
+  return counter;
 }
