@@ -1,24 +1,48 @@
 /**
  * A small Prometheus registry: counters, gauges and histograms with labels,
  * rendered in the text exposition format (version 0.0.4). No dependencies.
+ * Metric names are checked once, at creation; recording is a map update.
+ * Label names are code constants (the exposition tests parse them).
  * @module
  */
 
-type Labels = Readonly<Record<string, string>>;
+export type Labels = Readonly<Record<string, string>>;
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
+  const keys = Object.keys(labels);
   if (keys.length === 0) return "";
-  return keys.map((k) => `${k}="${escape(labels[k]!)}"`).join(",");
+  if (keys.length > 1) keys.sort();
+  let out = "";
+  for (const k of keys) {
+    out += `${out ? "," : ""}${k}="${escapeLabel(labels[k]!)}"`;
+  }
+  return out;
 }
 
-function escape(v: string): string {
+function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+/** A sample value as Prometheus spells it (`+Inf`, `-Inf`, `NaN`). */
+export function formatValue(v: number): string {
+  if (Number.isFinite(v)) return String(v);
+  if (Number.isNaN(v)) return "NaN";
+  return v > 0 ? "+Inf" : "-Inf";
+}
+
 function series(name: string, key: string, extra = ""): string {
-  const all = [key, extra].filter((s) => s !== "").join(",");
+  const all = key && extra ? `${key},${extra}` : key || extra;
   return all ? `${name}{${all}}` : name;
+}
+
+function header(m: Metric, type: string): string[] {
+  return [`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${type}`];
 }
 
 interface Metric {
@@ -27,13 +51,22 @@ interface Metric {
   render(): string[];
 }
 
+/** A value that only grows (resets only when the process restarts). */
 export class Counter implements Metric {
   #values = new Map<string, number>();
   constructor(readonly name: string, readonly help: string) {}
 
   inc(labels: Labels = {}, by = 1): void {
+    // A counter never shrinks; a bad increment is dropped, never thrown at
+    // the ready loop (metrics must not take the node down).
+    if (!(by >= 0)) return;
     const k = labelKey(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+
+  /** Makes the series exist at 0 before its first event. */
+  init(labels: Labels = {}): void {
+    this.inc(labels, 0);
   }
 
   value(labels: Labels = {}): number {
@@ -41,15 +74,13 @@ export class Counter implements Metric {
   }
 
   render(): string[] {
-    const out = [
-      `# HELP ${this.name} ${this.help}`,
-      `# TYPE ${this.name} counter`,
-    ];
-    for (const [k, v] of this.#values) out.push(`${series(this.name, k)} ${v}`);
+    const out = header(this, "counter");
+    for (const [k, v] of this.#values) out.push(`${series(this.name, k)} ${formatValue(v)}`);
     return out;
   }
 }
 
+/** A value that goes up and down. */
 export class Gauge implements Metric {
   #values = new Map<string, number>();
   constructor(readonly name: string, readonly help: string) {}
@@ -63,39 +94,39 @@ export class Gauge implements Metric {
   }
 
   render(): string[] {
-    const out = [
-      `# HELP ${this.name} ${this.help}`,
-      `# TYPE ${this.name} gauge`,
-    ];
-    for (const [k, v] of this.#values) out.push(`${series(this.name, k)} ${v}`);
+    const out = header(this, "gauge");
+    for (const [k, v] of this.#values) out.push(`${series(this.name, k)} ${formatValue(v)}`);
     return out;
   }
 }
 
 interface HistogramSeries {
+  /** Per-bucket counts, not cumulative; the last slot is above every bound. */
   readonly counts: number[];
   sum: number;
   count: number;
 }
 
+/** Observations counted into fixed buckets, with their sum and count. */
 export class Histogram implements Metric {
   #series = new Map<string, HistogramSeries>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
+  readonly buckets: readonly number[];
+
+  constructor(readonly name: string, readonly help: string, buckets: readonly number[]) {
+    if (buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
+      throw new RangeError(`Histogram ${name}: buckets must be finite and increasing`);
+    }
+    this.buckets = [...buckets];
+  }
 
   observe(value: number, labels: Labels = {}): void {
     const k = labelKey(labels);
     let s = this.#series.get(k);
     if (!s) {
-      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      s = { counts: new Array(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
       this.#series.set(k, s);
     }
-    for (let i = 0; i < this.buckets.length; i++) {
-      if (value <= this.buckets[i]!) s.counts[i]!++;
-    }
+    s.counts[this.#bucketOf(value)]!++;
     s.sum += value;
     s.count++;
   }
@@ -104,22 +135,35 @@ export class Histogram implements Metric {
     return this.#series.get(labelKey(labels))?.count ?? 0;
   }
 
+  sum(labels: Labels = {}): number {
+    return this.#series.get(labelKey(labels))?.sum ?? 0;
+  }
+
   render(): string[] {
-    const out = [
-      `# HELP ${this.name} ${this.help}`,
-      `# TYPE ${this.name} histogram`,
-    ];
+    const out = header(this, "histogram");
+    const bucket = `${this.name}_bucket`;
     for (const [k, s] of this.#series) {
+      let cumulative = 0;
       this.buckets.forEach((b, i) => {
-        out.push(
-          `${series(`${this.name}_bucket`, k, `le="${b}"`)} ${s.counts[i]}`,
-        );
+        cumulative += s.counts[i]!;
+        out.push(`${series(bucket, k, `le="${formatValue(b)}"`)} ${cumulative}`);
       });
-      out.push(`${series(`${this.name}_bucket`, k, `le="+Inf"`)} ${s.count}`);
-      out.push(`${series(`${this.name}_sum`, k)} ${s.sum}`);
+      out.push(`${series(bucket, k, `le="+Inf"`)} ${s.count}`);
+      out.push(`${series(`${this.name}_sum`, k)} ${formatValue(s.sum)}`);
       out.push(`${series(`${this.name}_count`, k)} ${s.count}`);
     }
     return out;
+  }
+
+  /** Index of the first bound >= value (binary search); NaN goes to +Inf. */
+  #bucketOf(value: number): number {
+    let lo = 0, hi = this.buckets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (value <= this.buckets[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 }
 
@@ -145,6 +189,7 @@ export const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 export class Registry {
   #metrics: Metric[] = [];
+  #names = new Set<string>();
 
   counter(name: string, help: string): Counter {
     return this.#add(new Counter(name, help));
@@ -164,6 +209,9 @@ export class Registry {
   }
 
   #add<M extends Metric>(m: M): M {
+    if (!METRIC_NAME.test(m.name)) throw new RangeError(`Bad metric name "${m.name}"`);
+    if (this.#names.has(m.name)) throw new RangeError(`Metric "${m.name}" already registered`);
+    this.#names.add(m.name);
     this.#metrics.push(m);
     return m;
   }

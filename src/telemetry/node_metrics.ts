@@ -6,7 +6,25 @@
 import { LATENCY_BUCKETS, Registry, SIZE_BUCKETS } from "./metrics.ts";
 
 export function createNodeMetrics(registry = new Registry()) {
-  const r = registry;
+  const m = defineMetrics(registry);
+  // Series that exist before their first event, so rates and alerts see 0.
+  m.leaderChanges.init();
+  m.snapshotsSent.init();
+  m.snapshotsReceived.init();
+  for (const outcome of PROPOSAL_OUTCOMES) m.proposals.init({ outcome });
+  for (const engine of ["raft", "data"]) m.kvCommits.init({ engine });
+  return m;
+}
+
+/** Outcomes of `raftkv_proposals_total` (ProposalQueue's ProposalOutcome). */
+export const PROPOSAL_OUTCOMES = [
+  "applied",
+  "leadership_changed",
+  "timeout",
+  "shutdown",
+] as const;
+
+function defineMetrics(r: Registry) {
   return {
     registry: r,
     httpRequests: r.counter(
@@ -40,7 +58,7 @@ export function createNodeMetrics(registry = new Registry()) {
     ),
     proposals: r.counter(
       "raftkv_proposals_total",
-      "Proposals by outcome (applied, dropped, leadership_changed, timeout)",
+      "Proposals by outcome (applied, leadership_changed, timeout, shutdown)",
     ),
     batchSize: r.histogram(
       "raftkv_batch_size",
@@ -94,4 +112,4 @@ export function createNodeMetrics(registry = new Registry()) {
   };
 }
 
-export type NodeMetrics = ReturnType<typeof createNodeMetrics>;
+export type NodeMetrics = ReturnType<typeof defineMetrics>;
