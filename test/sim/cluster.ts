@@ -13,7 +13,6 @@
 import {
   type ConfChange,
   defaultRaftConfig,
-  type HardState,
   MemoryStorage,
   type Message,
   type NodeId,
@@ -52,8 +51,6 @@ export interface ClusterOptions {
   readonly liveSnapshots: boolean;
   readonly maxSizePerMsg: number;
   readonly maxInflightMsgs: number;
-  /** Rewrites a hard state before it is persisted (mutant (d) hook). */
-  readonly persistHook?: (hs: HardState, prev: HardState) => HardState;
 }
 
 export const DEFAULT_CLUSTER: Omit<ClusterOptions, "ids" | "seed"> = {
@@ -225,10 +222,8 @@ export class Cluster {
     }
     if (rd.entries.length > 0) n.storage.append(rd.entries);
     if (rd.hardState !== null) {
-      const prev = n.storage.initialState().hardState;
-      const hs = this.opts.persistHook?.(rd.hardState, prev) ?? rd.hardState;
-      n.storage.setHardState(hs);
-      this.observer.onPersist(n, hs);
+      n.storage.setHardState(rd.hardState);
+      this.observer.onPersist(n, rd.hardState);
     }
   }
 

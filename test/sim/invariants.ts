@@ -48,10 +48,12 @@ export interface SimStats {
   applied: number;
   reads: number;
   snapshots: number;
+  /** Conf changes committed (first application anywhere). */
+  confChanges: number;
 }
 
 export class Invariants implements ClusterObserver {
-  readonly stats: SimStats = { leaders: 0, applied: 0, reads: 0, snapshots: 0 };
+  readonly stats: SimStats = { leaders: 0, applied: 0, reads: 0, snapshots: 0, confChanges: 0 };
   /** The highest commit index any node ever reported: all of it committed. */
   commitHigh = 0;
   readonly log = new EntryRegistry();
@@ -179,6 +181,8 @@ export class Invariants implements ClusterObserver {
   }
 
   onApply(n: SimNode, e: Entry): void {
+    const first = this.log.appliedAt(e.index) === undefined;
+    if (first && e.type === "conf") this.stats.confChanges++;
     this.log.recordApply(n, e);
     this.#track(n).applied = e.index;
     if (e.index > this.commitHigh) this.commitHigh = e.index;

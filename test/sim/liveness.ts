@@ -17,7 +17,7 @@ export function healAll(sim: Sim): void {
 }
 
 /** Processes every Ready and delivers every message until nothing moves. */
-export function quiesce(sim: Sim, maxRounds = 200): void {
+export function quiesce(sim: Sim, maxRounds = 20_000): void {
   const c = sim.cluster;
   for (let round = 0; round < maxRounds; round++) {
     let busy = false;

@@ -18,9 +18,19 @@ export interface NetworkFaults {
   duplicate: number;
   /** Delivery takes a random queued message instead of the oldest. */
   reorder: number;
+  /** A sent message is held back and arrives much later (stale). */
+  delay: number;
 }
 
-export const NO_FAULTS: NetworkFaults = { drop: 0, duplicate: 0, reorder: 0 };
+export const NO_FAULTS: NetworkFaults = {
+  drop: 0,
+  duplicate: 0,
+  reorder: 0,
+  delay: 0,
+};
+
+/** Chance that a delivery releases a held-back message instead. */
+const RELEASE = 0.02;
 
 /** What became of one message taken off the queue. */
 export interface Delivery {
@@ -35,22 +45,28 @@ const MAX_QUEUE = 1000;
 export class Network {
   faults: NetworkFaults = { ...NO_FAULTS };
   #queue: Message[] = [];
+  /** Held-back messages, released one at a time at random. */
+  #held: Message[] = [];
   #cut = new Set<string>();
+  /** Messages matching any of these are lost at delivery (a firewall rule). */
+  #ignored: ((m: Message) => boolean)[] = [];
   #rand: SimRand;
 
   constructor(rand: SimRand) {
     this.#rand = rand;
   }
 
+  /** Messages in flight, held-back ones included. */
   get size(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#held.length;
   }
 
   /** Enqueues messages, losing or duplicating some per `faults`. */
   send(msgs: readonly Message[]): void {
     for (const m of msgs) {
       if (this.#rand.chance(this.faults.drop)) continue;
-      this.#queue.push(m);
+      if (this.#rand.chance(this.faults.delay)) this.#held.push(m);
+      else this.#queue.push(m);
       if (this.#rand.chance(this.faults.duplicate)) this.#queue.push(m);
     }
     if (this.#queue.length > MAX_QUEUE) {
@@ -60,10 +76,15 @@ export class Network {
 
   /** Takes the next message off the queue, or null when it is empty. */
   next(): Delivery | null {
-    if (this.#queue.length === 0) return null;
-    const i = this.#rand.chance(this.faults.reorder) ? this.#rand.int(this.#queue.length) : 0;
-    const msg = this.#queue.splice(i, 1)[0] as Message;
-    return { msg, delivered: !this.isCut(msg.from, msg.to) };
+    const held = this.#held.length > 0 &&
+      (this.#queue.length === 0 || this.#rand.chance(RELEASE));
+    const from = held ? this.#held : this.#queue;
+    if (from.length === 0) return null;
+    const i = held || this.#rand.chance(this.faults.reorder) ? this.#rand.int(from.length) : 0;
+    const msg = from.splice(i, 1)[0] as Message;
+    const lost = this.isCut(msg.from, msg.to) ||
+      this.#ignored.some((f) => f(msg));
+    return { msg, delivered: !lost };
   }
 
   isCut(from: NodeId, to: NodeId): boolean {
@@ -90,19 +111,27 @@ export class Network {
     this.cutBetween([id], all.filter((x) => x !== id));
   }
 
+  /** Loses every message matching `f` until `heal()` (etcd `ignore`). */
+  ignore(f: (m: Message) => boolean): void {
+    this.#ignored.push(f);
+  }
+
   /** Restores every link and stops random faults. */
   heal(): void {
     this.#cut.clear();
+    this.#ignored = [];
     this.faults = { ...NO_FAULTS };
   }
 
   get hasCuts(): boolean {
-    return this.#cut.size > 0;
+    return this.#cut.size > 0 || this.#ignored.length > 0;
   }
 
   /** A crash loses the messages in flight to and from `id`. */
   dropNode(id: NodeId): void {
-    this.#queue = this.#queue.filter((m) => m.from !== id && m.to !== id);
+    const keep = (m: Message) => m.from !== id && m.to !== id;
+    this.#queue = this.#queue.filter(keep);
+    this.#held = this.#held.filter(keep);
   }
 }
 

@@ -53,6 +53,7 @@ if (SEED !== undefined) {
       assert.ok(sum(results, (r) => r.committed) > SEEDS, "commits");
       assert.ok(sum(results, (r) => r.stats.snapshots) > 0, "snapshots installed");
       assert.ok(sum(results, (r) => r.stats.reads) > 0, "reads served");
+      assert.ok(sum(results, (r) => r.stats.confChanges) > 0, "conf changes");
       assert.ok(sum(results, (r) => r.dropped) > 0, "proposals dropped");
       assert.ok(sum(results, (r) => r.stats.leaders) > SEEDS, "elections");
     });

@@ -27,19 +27,17 @@ export function optionsFor(seed: number): SimOptions {
     preVote: (seed >> 1) % 4 !== 0,
     checkQuorum: (seed >> 3) % 4 !== 0,
     liveSnapshots: (seed >> 2) % 2 === 1,
+    maxSizePerMsg: [1, 16, 256][(seed >> 5) % 3] as number,
+    maxInflightMsgs: [1, 4, 64][(seed >> 4) % 3] as number,
   };
 }
 
-/** A failed schedule: the seed, the broken property, the last events. */
+/** A failed simulation: what broke, and the last events that led there. */
 export class SimFailure extends Error {
   override name = "SimFailure";
-  constructor(readonly seed: number, cause: unknown, trace: string) {
+  constructor(header: string, cause: unknown, trace: string) {
     const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    super(
-      `seed ${seed} failed (replay: SEED=${seed} deno test --allow-env ` +
-        `test/sim/random_test.ts)\n${what}\nlast events:\n${trace}`,
-      { cause },
-    );
+    super(`${header}\n${what}\nlast events:\n${trace}`, { cause });
   }
 }
 
@@ -68,6 +66,8 @@ export function runSchedule(
       settleTicks,
     };
   } catch (e) {
-    throw new SimFailure(seed, e, sim.trace.tail(60));
+    const replay = `SEED=${seed} deno test --allow-env test/sim/random_test.ts`;
+    const header = `seed ${seed} failed (replay: ${replay})`;
+    throw new SimFailure(header, e, sim.trace.tail(60));
   }
 }

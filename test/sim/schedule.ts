@@ -181,5 +181,6 @@ function randomFaults(r: SimRand): NetworkFaults {
     drop: r.pick([0, 0, 0.02, 0.1, 0.3]),
     duplicate: r.pick([0, 0, 0.05, 0.2]),
     reorder: r.pick([0, 0.1, 0.5]),
+    delay: r.pick([0, 0, 0.02, 0.1]),
   };
 }
