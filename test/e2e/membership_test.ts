@@ -1,0 +1,99 @@
+/**
+ * Membership through the log, over HTTP: a fourth node joins as a learner,
+ * is promoted to voter, receives writes, is removed; leadership moves to a
+ * chosen voter; the committed membership survives restarts.
+ */
+import assert from "node:assert/strict";
+import { freePort, get, put, TestCluster, TestNode, until } from "./_cluster.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const JSON_H = { "content-type": "application/json" };
+
+async function call(url: string, method: string, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: JSON_H,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test("members join, get promoted, leave, and leadership moves on request", opts, async (t) => {
+  const c = await TestCluster.start({ size: 3 });
+  let n4: TestNode | undefined;
+  try {
+    const leader = await c.waitLeader();
+    const lurl = c.node(leader).url;
+    for (let i = 0; i < 20; i++) assert.equal((await put(lurl, `k${i}`, i)).status, 200);
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+
+    await t.step("a learner joins through the log and catches up", async () => {
+      const r = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: true });
+      assert.equal(r.status, 200);
+      const peers = [...c.nodes.map((n) => `${n.spec.id}=${n.url}`), `n4=${url}`].join(",");
+      n4 = new TestNode({ id: "n4", port, dataDir: `${c.root}/n4` }, [
+        "--id",
+        "n4",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--peers",
+        peers,
+        "--data-dir",
+        `${c.root}/n4`,
+        "--tick-ms",
+        "50",
+      ], {});
+      n4.start();
+      await until("n4 to catch up", async () => {
+        const g = await get(url, "k19", "stale");
+        return g.status === 200 ? true : undefined;
+      });
+      const status = await (await fetch(`${lurl}/v1/cluster`)).json();
+      assert.equal(status.members.find((m: { id: string }) => m.id === "n4").role, "learner");
+    });
+
+    await t.step("the learner is promoted to voter", async () => {
+      const r = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: false });
+      assert.equal(r.status, 200);
+      const status = await (await fetch(`${url}/v1/cluster`)).json();
+      assert.ok(
+        status.members.some((m: { id: string; role: string }) =>
+          m.id === "n4" && m.role === "voter"
+        ),
+      );
+      assert.equal((await put(url, "via-n4", true)).status, 200);
+    });
+
+    await t.step("leadership moves to the voter asked for", async () => {
+      const target = c.nodes.find((n) => n.spec.id !== leader)!.spec.id;
+      const r = await call(`${lurl}/v1/cluster/leader`, "POST", { id: target });
+      assert.equal(r.status, 200);
+      assert.equal(await c.waitLeader(), target);
+    });
+
+    await t.step("a member is removed and the rest go on", async () => {
+      const l = await c.waitLeader();
+      const r = await call(`${c.node(l).url}/v1/cluster/members/n4`, "DELETE");
+      assert.equal(r.status, 200);
+      await n4!.kill();
+      assert.equal((await put(c.node(l).url, "after-remove", 1)).status, 200);
+      const status = await (await fetch(`${c.node(l).url}/v1/cluster`)).json();
+      assert.ok(!status.members.some((m: { id: string }) => m.id === "n4"));
+    });
+
+    await t.step("the committed membership survives a restart of every node", async () => {
+      await Promise.all(c.nodes.map((n) => n.kill()));
+      for (const n of c.nodes) n.start();
+      const l = await c.waitLeader();
+      const status = await (await fetch(`${c.node(l).url}/v1/cluster`)).json();
+      assert.deepEqual(status.members.map((m: { id: string }) => m.id).sort(), ["n1", "n2", "n3"]);
+    });
+  } catch (e) {
+    console.error(c.describe(), n4?.output);
+    throw e;
+  } finally {
+    await n4?.kill();
+    await c.stop();
+  }
+});
