@@ -30,6 +30,11 @@ export class LeaderWaiters {
     for (const w of this.#waiters.splice(0)) w.resolve();
   }
 
+  /** Shutdown: nobody will wake these. */
+  rejectAll(e: Error): void {
+    for (const w of this.#waiters.splice(0)) w.reject(e);
+  }
+
   sweep(now: number): void {
     const still: Waiter[] = [];
     for (const w of this.#waiters) {

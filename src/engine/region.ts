@@ -48,6 +48,8 @@ export class Region {
   #staged = new Map<string, { records: KvRecord[]; membership: Membership }>();
   #ticks = 0;
   #readsScheduled = false;
+  /** Set by stop(): no Ready is taken any more, so new requests could never finish. */
+  #stopped = false;
   #now: () => number;
 
   constructor(
@@ -114,6 +116,7 @@ export class Region {
   }
 
   waitForLeader(signal?: AbortSignal): Promise<void> {
+    if (this.#stopped) return Promise.reject(shuttingDown());
     if (this.fsm.soft.lead) return Promise.resolve();
     const deadline = this.#now() +
       2 * this.opts.electionTicks * this.opts.tickMs;
@@ -122,6 +125,7 @@ export class Region {
 
   /** Proposes `data`; resolves when applied, with the state machine's result. */
   propose(data: string, span: Span | undefined): Promise<WriteResult> {
+    if (this.#stopped) return Promise.reject(shuttingDown());
     let index: number, term: number;
     try {
       ({ index, term } = this.node.propose(data));
@@ -147,6 +151,7 @@ export class Region {
 
   /** Proposes a membership change (§4.1); resolves with its index once applied. */
   changeMembership(cc: ConfChange): Promise<number> {
+    if (this.#stopped) return Promise.reject(shuttingDown());
     let index: number, term: number;
     try {
       ({ index, term } = this.node.proposeConfChange(cc));
@@ -182,6 +187,7 @@ export class Region {
 
   /** Resolves once a ReadIndex round confirmed an index and it is applied. */
   readIndex(): Promise<void> {
+    if (this.#stopped) return Promise.reject(shuttingDown());
     return new Promise((resolve, reject) => {
       this.reads.enqueue({
         deadline: this.#now() + this.opts.requestTimeoutMs,
@@ -194,6 +200,7 @@ export class Region {
 
   /** Serves at the local commit index while the lease holds; else ReadIndex. */
   leaseRead(): Promise<void> {
+    if (this.#stopped) return Promise.reject(shuttingDown());
     const st = this.node.status();
     const now = this.#now();
     if (
@@ -249,12 +256,19 @@ export class Region {
     }]);
   }
 
+  /**
+   * Takes no new requests (they would hang: the loop no longer runs), lets
+   * the Ready in flight finish, and rejects every waiter, including those
+   * waiting for a leader (before, they waited for a tick that never came).
+   */
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.fsm.stop();
     await this.apply.flush();
-    const e = new UnavailableError("Node is shutting down");
+    const e = shuttingDown();
     this.proposals.rejectAll(e, "shutdown");
     this.reads.rejectAll(e);
+    this.leaderWaiters.rejectAll(e);
   }
 
   /**
@@ -354,6 +368,10 @@ export class Region {
     m.lastIndex.set(st.lastIndex);
     m.snapshotIndex.set(st.snapshotIndex);
   }
+}
+
+function shuttingDown(): UnavailableError {
+  return new UnavailableError("Node is shutting down");
 }
 
 /** Turns a core ProposalDroppedError into the engine's NotLeaderError. */
