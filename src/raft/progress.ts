@@ -35,8 +35,14 @@ export class Progress {
   snapshotTicks = 0;
   /** Highest commit index sent in a MsgApp (what the follower may know). */
   sentCommit = 0;
-  /** Heard from the follower since the last check-quorum round. */
-  recentActive = false;
+  /**
+   * Heard from the follower within the last election timeout (check-quorum,
+   * thesis §6.2). A new leader or member starts active: it gets one election
+   * timeout to be heard from.
+   */
+  recentActive = true;
+  /** Leader ticks since the follower was last heard from. */
+  idleTicks = 0;
   /** Probe: a probe is in flight. Replicate: the window is full. */
   msgAppFlowPaused = false;
   isLearner: boolean;
@@ -136,6 +142,17 @@ export class Progress {
    */
   canBumpCommit(commit: number): boolean {
     return commit > this.sentCommit && this.sentCommit < this.next - 1;
+  }
+
+  /** The follower answered: it is active again. */
+  markActive(): void {
+    this.recentActive = true;
+    this.idleTicks = 0;
+  }
+
+  /** One leader tick without an answer; inactive after `timeout` of them. */
+  tickIdle(timeout: number): void {
+    if (++this.idleTicks >= timeout) this.recentActive = false;
   }
 
   /** True when no MsgApp may be sent now. */

@@ -237,25 +237,21 @@ export class Raft {
       this.leadTransferee !== NONE &&
       ++this.transferElapsed >= this.cfg.electionTick
     ) this.abortLeaderTransfer();
-    if (this.electionElapsed >= this.cfg.electionTick) {
-      this.electionElapsed = 0;
-      if (this.cfg.checkQuorum && !this.#checkQuorum()) return;
+    for (const [id, pr] of this.trk.progress) {
+      if (id !== this.id) pr.tickIdle(this.cfg.electionTick);
+    }
+    // Check-quorum (thesis §6.2): step down as soon as a majority of voters
+    // has been silent for an election timeout. Followers that heard from
+    // us later still refuse votes for that long (leader stickiness).
+    if (this.cfg.checkQuorum && !this.trk.quorumActive()) {
+      this.becomeFollower(this.term, NONE);
+      return;
     }
     tickSnapshots(this);
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
       this.heartbeatElapsed = 0;
       bcastHeartbeat(this);
     }
-  }
-
-  /** Check-quorum: step down unless a majority was heard from this round. */
-  #checkQuorum(): boolean {
-    const ok = this.trk.quorumActive();
-    for (const [id, pr] of this.trk.progress) {
-      if (id !== this.id) pr.recentActive = false;
-    }
-    if (!ok) this.becomeFollower(this.term, NONE);
-    return ok;
   }
 
   // ---- messages: the term rules of §5.1, then the role ----

@@ -51,7 +51,7 @@ export function maybeCommit(r: Raft): boolean {
 function onAppResp(r: Raft, m: MsgAppResp): void {
   const pr = r.trk.progress.get(m.from);
   if (!pr) return;
-  pr.recentActive = true;
+  pr.markActive();
   if (m.reject) return onReject(r, m, pr);
   if (m.index > r.raftLog.lastIndex()) return; // not an index we sent
   const probeMatched = pr.match === m.index && pr.state === "probe";
@@ -87,7 +87,7 @@ function onReject(r: Raft, m: MsgAppResp, pr: Progress): void {
 function onHeartbeatResp(r: Raft, m: MsgHeartbeatResp): void {
   const pr = r.trk.progress.get(m.from);
   if (!pr) return;
-  pr.recentActive = true;
+  pr.markActive();
   pr.msgAppFlowPaused = false;
   if (pr.match < r.raftLog.lastIndex() || pr.state === "probe") {
     sendAppend(r, m.from);

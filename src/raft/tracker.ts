@@ -35,7 +35,8 @@ export class ProgressTracker {
   /**
    * Switches to membership `cs`. New members start probing at
    * `lastIndex` and count as recently active (so check-quorum does not
-   * fire before they could answer); removed members are forgotten.
+   * fire before they could answer, and a snapshot may go out at once);
+   * removed members are forgotten.
    */
   setConf(cs: ConfState, lastIndex: number): void {
     const voters = [...new Set(cs.voters)].sort();
@@ -55,7 +56,6 @@ export class ProgressTracker {
       }
       // Probe at the last entry, so the first MsgApp carries something.
       const fresh = new Progress(Math.max(lastIndex, 1), this.maxInflight, isLearner);
-      fresh.recentActive = true;
       this.progress.set(id, fresh);
     }
   }
@@ -100,7 +100,7 @@ export class ProgressTracker {
     return voteResult(this.voters, this.votes);
   }
 
-  /** Check-quorum: a majority of voters was recently active (§6.2 thesis). */
+  /** Check-quorum: a majority of voters was recently active (thesis §6.2). */
   quorumActive(): boolean {
     const active = new Set<NodeId>();
     for (const [id, pr] of this.progress) if (pr.recentActive) active.add(id);

@@ -84,7 +84,7 @@ Deno.test("§6.2 check-quorum: a leader cut off from the majority steps down", (
     net.raw("a").tick();
     net.stabilize();
     ticks++;
-    assert.ok(ticks <= 20, "within two election timeouts of the last contact");
+    assert.ok(ticks <= 10, "within one election timeout of the last contact");
   }
   assert.equal(net.raw("a").status().lead, "");
 });
