@@ -7,6 +7,7 @@
  * next generation and switches to it in one commit.
  * @module
  */
+import { compareKeys } from "../kv/key_order.ts";
 import type { KvRecord } from "../kv/types.ts";
 import type { DataState, DataWrite, KvDataEngine, Membership } from "./stores.ts";
 import { deleteOp, fitsOneCommit, fromChunks, type Mutation } from "./chunks.ts";
@@ -22,7 +23,7 @@ import {
   recordOps,
   toRecord,
 } from "./data_format.ts";
-import { dataKeys, keyFromPart } from "./kv_keys.ts";
+import { dataKeys, keyFromPart, keyPart } from "./kv_keys.ts";
 import { StorageCorruptError } from "./raft_format.ts";
 import { commitWithRedo, recoverRedo } from "./redo.ts";
 
@@ -84,9 +85,14 @@ export class DenoKvDataEngine implements KvDataEngine {
     const heads = await this.#readHeads(meta.gen);
     const values = await this.#readChunks(meta.gen, heads);
     const records: KvRecord[] = [];
+    let packed = false;
     for (const [key, head] of heads) {
       records.push(toRecord(key, head, head.d ?? values.get(key)!));
+      packed ||= typeof keyPart(key) !== "string";
     }
+    // Deno KV lists string parts in UTF-8 order, our key order; packed
+    // parts (bytes) sort before them, so only then is a sort needed.
+    if (packed) records.sort((a, b) => compareKeys(a.key, b.key));
     return {
       appliedIndex: meta.applied,
       appliedTerm: meta.term,

@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { compareKeys } from "../../src/kv/key_order.ts";
 import { FailpointError, failpoints } from "../../src/failpoints/registry.ts";
 import { DenoRaftEngine } from "../../src/storage/deno_raft_engine.ts";
 import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
@@ -129,7 +130,10 @@ Deno.test("DenoKvDataEngine stores awkward keys: 1 KiB of NULs, astral, 1 KiB UT
     await e.write({ puts, deletes: [], appliedIndex: 8, appliedTerm: 1, membership: null });
     e.close();
     const again = await DenoKvDataEngine.open(path);
-    assert.deepEqual(byKey((await again.load()).records), byKey(puts));
+    const loaded = (await again.load()).records;
+    assert.deepEqual(byKey(loaded), byKey(puts));
+    const inOrder = [...keys].sort(compareKeys);
+    assert.deepEqual(loaded.map((r) => r.key), inOrder, "load() gives key order");
     await again.write({
       puts: [],
       deletes: keys,
