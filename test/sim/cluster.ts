@@ -10,47 +10,17 @@
  * from the durable storage with `applied` = the state machine's index.
  * @module
  */
-import {
-  type ConfChange,
-  defaultRaftConfig,
-  MemoryStorage,
-  type Message,
-  type NodeId,
-  RawNode,
-  type ReadState,
-  type Ready,
-  SeededRand,
-  type Snapshot,
-  type Status,
-} from "../../src/raft/mod.ts";
+import type { ConfChange, Message, NodeId, RawNode, Ready, Status } from "../../src/raft/mod.ts";
 import { Network } from "./network.ts";
 import { mixSeed, SimRand } from "./rng.ts";
-import { HashStateMachine } from "./state_machine.ts";
 import { type ClusterObserver, NO_OBSERVER } from "./observer.ts";
+import { bootstrapStorage, type NodeOptions, SimNode } from "./sim_node.ts";
 
-/** One simulated server. `storage` and `sm` are durable; the rest is not. */
-export interface SimNode {
-  readonly id: NodeId;
-  readonly storage: MemoryStorage;
-  readonly sm: HashStateMachine;
-  raw: RawNode | null;
-  inflight: Ready | null;
-  incarnation: number;
-  /** Read states waiting for `sm.index >= index` (volatile). */
-  waitingReads: ReadState[];
-  /** Decommissioned: never restarted, receives nothing. */
-  stopped: boolean;
-}
+export { SimNode } from "./sim_node.ts";
 
-export interface ClusterOptions {
+export interface ClusterOptions extends NodeOptions {
+  /** The initial voters. */
   readonly ids: readonly NodeId[];
-  readonly seed: number;
-  readonly preVote: boolean;
-  readonly checkQuorum: boolean;
-  /** Send the applied state in MsgSnap, as the production node does. */
-  readonly liveSnapshots: boolean;
-  readonly maxSizePerMsg: number;
-  readonly maxInflightMsgs: number;
 }
 
 export const DEFAULT_CLUSTER: Omit<ClusterOptions, "ids" | "seed"> = {
@@ -72,34 +42,21 @@ export class Cluster {
   constructor(opts: ClusterOptions) {
     this.opts = opts;
     this.net = new Network(new SimRand(mixSeed(opts.seed, 1)));
-    for (const id of opts.ids) this.#add(id, bootstrapStorage(opts.ids));
+    for (const id of opts.ids) this.join(id);
   }
 
   /**
-   * Starts a node that joins through a conf change. Like the production node,
-   * it is seeded with the initial cluster and learns the rest from the log
-   * or a snapshot.
+   * Starts a node (an initial member, or one a conf change added). Like the
+   * production node, it is seeded with the initial cluster and learns the
+   * rest from the log or a snapshot.
    */
   join(id: NodeId): SimNode {
-    return this.nodes.get(id) ?? this.#add(id, bootstrapStorage(this.opts.ids));
-  }
-
-  #add(id: NodeId, storage: MemoryStorage): SimNode {
-    const sm = new HashStateMachine();
-    sm.restore(storage.snapshot());
-    const node: SimNode = {
-      id,
-      storage,
-      sm,
-      raw: null,
-      inflight: null,
-      incarnation: 0,
-      waitingReads: [],
-      stopped: false,
-    };
-    this.nodes.set(id, node);
+    let n = this.nodes.get(id);
+    if (n !== undefined) return n;
+    n = new SimNode(id, bootstrapStorage(this.opts.ids));
+    this.nodes.set(id, n);
     this.restart(id);
-    return node;
+    return n;
   }
 
   node(id: NodeId): SimNode {
@@ -140,13 +97,23 @@ export class Cluster {
     this.#raw(id)?.tick();
   }
 
-  /** Delivers (or loses) the next queued message; null when none is queued. */
+  /**
+   * Delivers (or loses) the next queued message; null when none is queued.
+   * Like the HTTP transport, the sender learns of a cut link: a lost MsgSnap
+   * is reported failed, a lost MsgApp makes the peer unreachable.
+   */
   deliver(): { msg: Message; delivered: boolean } | null {
     const d = this.net.next();
     if (d === null) return null;
-    const raw = d.delivered ? this.#raw(d.msg.to) : null;
-    raw?.step(d.msg);
-    return { msg: d.msg, delivered: raw != null };
+    const { msg } = d;
+    const raw = d.delivered ? this.#raw(msg.to) : null;
+    raw?.step(msg);
+    if (!d.delivered && msg.type === "snap") {
+      this.#raw(msg.from)?.reportSnapshot(msg.to, "failure");
+    } else if (!d.delivered && msg.type === "app") {
+      this.#raw(msg.from)?.reportUnreachable(msg.to);
+    }
+    return { msg, delivered: raw != null };
   }
 
   campaign(id: NodeId): void {
@@ -194,9 +161,9 @@ export class Cluster {
     const rd = n.inflight;
     const raw = this.#raw(id);
     if (rd === null || raw === null) return null;
-    this.#persist(n, rd);
+    n.persist(rd, this.observer);
     this.#send(n, rd.persistedMessages);
-    this.#apply(n, rd);
+    n.apply(rd, this.observer);
     n.inflight = null;
     raw.advance(rd);
     if (rd.committedEntries.some((e) => e.type === "conf")) {
@@ -213,53 +180,12 @@ export class Cluster {
     return rd;
   }
 
-  #persist(n: SimNode, rd: Ready): void {
-    if (rd.snapshot !== null) {
-      n.storage.applySnapshot(rd.snapshot);
-      n.sm.restore(rd.snapshot);
-      n.waitingReads = [];
-      this.observer.onRestore(n, rd.snapshot);
-    }
-    if (rd.entries.length > 0) n.storage.append(rd.entries);
-    if (rd.hardState !== null) {
-      n.storage.setHardState(rd.hardState);
-      this.observer.onPersist(n, rd.hardState);
-    }
-  }
-
-  #apply(n: SimNode, rd: Ready): void {
-    for (const e of rd.committedEntries) {
-      n.sm.apply(e);
-      this.observer.onApply(n, e);
-    }
-    for (const rs of rd.readStates) this.observer.onReadState(n, rs);
-    n.waitingReads.push(...rd.readStates);
-    n.waitingReads = n.waitingReads.filter((rs) => {
-      if (rs.index > n.sm.index) return true;
-      this.observer.onReadServed(n, rs);
-      return false;
-    });
-  }
-
   #send(n: SimNode, msgs: readonly Message[]): void {
     if (msgs.length === 0) return;
     const out = this.opts.liveSnapshots
-      ? msgs.map((m) => m.type === "snap" ? this.#liveSnap(n, m) : m)
+      ? msgs.map((m) => m.type === "snap" ? n.liveSnapshot(m) : m)
       : msgs;
     this.net.send(out);
-  }
-
-  /** The production node ships its applied state instead of storage's. */
-  #liveSnap(n: SimNode, m: Message & { type: "snap" }): Message {
-    const raw = n.raw;
-    if (raw === null || n.sm.index < m.snapshot.meta.index) return m;
-    const meta = {
-      index: n.sm.index,
-      term: n.storage.term(n.sm.index),
-      confState: raw.status().confState,
-    };
-    const snapshot: Snapshot = { meta, data: n.sm.snapshotData() };
-    return { ...m, snapshot };
   }
 
   /**
@@ -276,9 +202,7 @@ export class Cluster {
   /** Loses everything not persisted: core, in-flight Ready, messages. */
   crash(id: NodeId): void {
     const n = this.node(id);
-    n.raw = null;
-    n.inflight = null;
-    n.waitingReads = [];
+    n.crash();
     this.net.dropNode(id);
     this.observer.onCrash(n);
   }
@@ -287,19 +211,7 @@ export class Cluster {
   restart(id: NodeId): void {
     const n = this.node(id);
     if (n.raw !== null || n.stopped) return;
-    n.incarnation++;
-    const rand = new SeededRand(
-      mixSeed(this.opts.seed, hashId(id), n.incarnation),
-    );
-    const config = {
-      ...defaultRaftConfig(id, rand),
-      applied: n.sm.index,
-      preVote: this.opts.preVote,
-      checkQuorum: this.opts.checkQuorum,
-      maxSizePerMsg: this.opts.maxSizePerMsg,
-      maxInflightMsgs: this.opts.maxInflightMsgs,
-    };
-    n.raw = new RawNode(config, n.storage);
+    n.boot(this.opts);
     this.#dirty.add(n);
     this.observer.onRestart(n);
   }
@@ -310,33 +222,8 @@ export class Cluster {
     this.node(id).stopped = true;
   }
 
-  /**
-   * Log compaction (§7): snapshot the state machine at the applied index and
-   * drop the log before it. Only between Readies, so the core's membership
-   * matches the applied index.
-   */
+  /** Log compaction at `id`'s applied index (see {@link SimNode.compact}). */
   compact(id: NodeId): boolean {
-    const n = this.node(id);
-    const raw = n.raw;
-    const first = n.storage.firstIndex();
-    if (raw === null || n.inflight !== null || n.sm.index < first) {
-      return false;
-    }
-    const confState = raw.status().confState;
-    n.storage.createSnapshot(n.sm.index, confState, n.sm.snapshotData());
-    n.storage.compact(n.sm.index);
-    return true;
+    return this.node(id).compact();
   }
-}
-
-/** A new cluster: an empty log whose compaction point holds the members. */
-export function bootstrapStorage(ids: readonly NodeId[]): MemoryStorage {
-  const confState = { voters: ids, learners: [] };
-  return new MemoryStorage({ snapshot: { index: 0, term: 0, confState } });
-}
-
-function hashId(id: NodeId): number {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
-  return h;
 }
