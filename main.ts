@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       requestTimeoutMs: config.requestTimeoutMs,
       leaseMs: electionMs - config.leaseDriftMs,
       snapshotEntries: config.snapshotEntries,
-      applyFlushMs: 20,
+      applyFlushMs: 50,
       peers: new Map(config.peers.map((p) => [p.id, p.url])),
       clusterId: await clusterId(config.peers),
     },
