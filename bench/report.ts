@@ -90,7 +90,7 @@ function mib(m: Memory[], f: keyof Memory): string {
 export function memoryTable(rows: Row[]): string {
   const body = rows.filter((r) => r.scenario.memory && r.load).map((r) => [
     r.system,
-    String(r.load?.ops ?? 0),
+    num(r.load?.ops, 0),
     num(r.load?.throughput, 0),
     mib(r.rssBefore, "rssKiB"),
     mib(r.rssAfter, "rssKiB"),
@@ -119,8 +119,12 @@ export function report(h: Header, rows: Row[]): string {
     ...new Map(rows.map((r) => [r.scenario.name, r.scenario.title])),
   ]
     .map(([n, t]) => `- \`${n}\`: ${t}`);
-  const failures = rows.filter((r) => r.error)
-    .map((r) => `- ${r.scenario.name} / ${r.system}: ${r.error?.split("\n")[0]}`);
+  // The first line says what failed, the last one (a log tail) usually why.
+  const failures = rows.filter((r) => r.error).map((r) => {
+    const lines = (r.error ?? "").trim().split("\n");
+    const why = lines.length > 1 ? ` … ${lines[lines.length - 1]}` : "";
+    return `- ${r.scenario.name} / ${r.system}: ${lines[0]}${why}`;
+  });
   const parts = [
     `Run ${h.date} on ${h.machine}; ${h.versions}.`,
     "```\n" + h.command + "\n```",

@@ -97,20 +97,15 @@ async function systems(
 
 async function header(o: RunOptions, loadBefore: string) {
   const etcd = await version("etcd", ["--version"]);
-  const git = await version("git", [
-    "-C",
-    ROOT,
-    "rev-parse",
-    "--short",
-    "HEAD",
-  ]);
+  // Name the code measured: this checkout's commit, or the --main given.
+  const git = await version("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
+  const raftkv = o.main === `${ROOT}/main.ts` ? `RaftKV at ${git}` : `RaftKV ${o.main}`;
   return {
     command: `deno task bench ${Deno.args.join(" ")}`.trim(),
     // Other work on the box moves the numbers: say how busy it was.
     machine:
       `${await machine()}, load average ${loadBefore} before and ${await loadAverage()} after`,
-    versions:
-      `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}${git ? `, RaftKV at ${git}` : ""}` +
+    versions: `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}, ${raftkv}` +
       `, ${o.durationS}s per scenario`,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
   };
