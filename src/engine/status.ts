@@ -12,7 +12,9 @@ function selfState(role: string): "leader" | "follower" | "candidate" {
 
 export function clusterStatus(r: Region, clusterId: string): ClusterStatus {
   const st = r.status();
-  const now = performance.now();
+  // lastContact is stamped with the region's clock (RegionOptions.now), so it
+  // is read with that clock too (performance.now() here mixed two clocks).
+  const now = r.opts.now?.() ?? performance.now();
   const member = (role: "voter" | "learner") => (m: { id: string; url: string }) => {
     const pr = st.progress[m.id];
     const seen = r.lastContact.get(m.id);

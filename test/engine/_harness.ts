@@ -123,8 +123,8 @@ export const put = (key: string, value: unknown): PutCommand => ({
 export class Cluster {
   readonly hub = new CountingHub();
   readonly nodes = new Map<string, TestNode>();
-  /** The fake clock every node reads (ms). */
-  now = 0;
+  /** The fake clock every node reads (ms); far from performance.now() on purpose. */
+  now = 1e9;
   readonly opts: Required<ClusterOptions>;
 
   private constructor(opts: ClusterOptions) {
