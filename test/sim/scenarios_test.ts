@@ -209,3 +209,33 @@ Deno.test("§5.4.2 Figure 8: a leader never commits an old-term entry by countin
     assert.equal(sim.inv.log.appliedAt(2)?.term, 2);
   });
 });
+
+Deno.test({
+  name: "§4.1 FINDINGS F1: a leader that demotes itself leaves the sole voter able to win",
+  ignore: true, // TODO(#2): unignore once the core fixes F1 (test/sim/FINDINGS.md)
+  fn: () =>
+    scenario({ seed: 9, nodes: 3 }, (sim) => {
+      const change = (type: "addLearner", nodeId: NodeId) =>
+        sim.run({ kind: "confChange", node: "n3", cc: { type, nodeId, context: "" } });
+      campaign(sim, "n3");
+      change("addLearner", "n2");
+      ticks(sim, 2);
+      assert.deepEqual(statusOf(sim, "n1").confState.voters, ["n1", "n3"]);
+      // n3 demotes itself; n1 persists and acks the change but never hears
+      // that it committed, and n3 appends one more entry before it applies
+      // the change and steps down.
+      change("addLearner", "n3");
+      sim.run({ kind: "ready", node: "n3", both: true });
+      sim.run({ kind: "deliver", count: sim.cluster.net.size });
+      sim.run({ kind: "ready", node: "n1", both: true });
+      sim.run({ kind: "deliver", count: sim.cluster.net.size });
+      sim.run({ kind: "isolate", node: "n1" });
+      sim.run({ kind: "propose", node: "n3" });
+      quiesce(sim);
+      assert.deepEqual(statusOf(sim, "n3").confState.voters, ["n1"]);
+      assert.deepEqual(statusOf(sim, "n1").confState.voters, ["n1", "n3"]);
+      // n1, the only voter, needs n3's vote in its stale view; n3's log is
+      // longer, so it refuses, and as a learner it never campaigns itself.
+      settle(sim);
+    }),
+});

@@ -25,7 +25,8 @@ export type SimEvent =
   | { readonly kind: "split"; readonly side: readonly NodeId[] }
   | { readonly kind: "heal" }
   | { readonly kind: "faults"; readonly faults: NetworkFaults }
-  | { readonly kind: "crash"; readonly node: NodeId }
+  /** `torn`: the in-flight Ready was half written when the node died. */
+  | { readonly kind: "crash"; readonly node: NodeId; readonly torn?: boolean }
   | { readonly kind: "restart"; readonly node: NodeId }
   | { readonly kind: "compact"; readonly node: NodeId }
   /** Proposed at `node` (usually the leader). */
@@ -123,7 +124,9 @@ export class Schedule {
   #crash(kind: "crash" | "restart", v: ClusterView): SimEvent | null {
     if (!this.#opts.crashes) return null;
     const from = kind === "crash" ? v.up : v.down;
-    return from.length === 0 ? null : { kind, node: this.#rand.pick(from) };
+    if (from.length === 0) return null;
+    const node = this.#rand.pick(from);
+    return kind === "crash" ? { kind, node, torn: this.#rand.chance(0.5) } : { kind, node };
   }
 
   /** While partitioned, half the network events heal. */
@@ -144,36 +147,38 @@ export class Schedule {
     }
   }
 
+  /**
+   * Add a voter or a learner from the pool, promote a learner, demote a
+   * voter, or remove a member (down to one voter, rarely).
+   */
   #confChange(v: ClusterView): SimEvent | null {
     const r = this.#rand;
     if (!this.#opts.confChanges || v.leader === null) return null;
-    const node = v.leader;
-    const fresh = v.fresh[0];
-    const members = v.voters.length + v.learners.length;
-    switch (r.int(4)) {
+    const change = (type: ConfChange["type"], nodeId: NodeId | undefined): SimEvent | null =>
+      nodeId === undefined ? null : {
+        kind: "confChange",
+        node: v.leader as NodeId,
+        cc: { type, nodeId, context: "" },
+      };
+    const fresh = v.voters.length + v.learners.length < 7 ? v.fresh[0] : undefined;
+    const minVoters = r.chance(0.2) ? 1 : 2;
+    const voter = v.voters.length > minVoters ? r.pick(v.voters) : undefined;
+    switch (r.int(5)) {
       case 0:
-        if (fresh === undefined || members >= 7) return null;
-        return { kind: "confChange", node, cc: cc("addVoter", fresh) };
+        return change("addVoter", fresh);
       case 1:
-        if (fresh === undefined || members >= 7) return null;
-        return { kind: "confChange", node, cc: cc("addLearner", fresh) };
+        return change("addLearner", fresh);
       case 2:
-        if (v.learners.length === 0) return null;
-        return { kind: "confChange", node, cc: cc("addVoter", r.pick(v.learners)) };
+        return change("addVoter", v.learners.length > 0 ? r.pick(v.learners) : undefined);
+      case 3:
+        return change("addLearner", voter);
       default:
-        if (v.voters.length <= 2 && v.learners.length === 0) return null;
-        return { kind: "confChange", node, cc: cc("remove", pickRemovable(r, v)) };
+        return change(
+          "remove",
+          r.chance(0.5) && v.learners.length > 0 ? r.pick(v.learners) : voter,
+        );
     }
   }
-}
-
-function cc(type: ConfChange["type"], nodeId: NodeId): ConfChange {
-  return { type, nodeId, context: "" };
-}
-
-function pickRemovable(r: SimRand, v: ClusterView): NodeId {
-  const pool = v.voters.length > 2 ? [...v.voters, ...v.learners] : v.learners;
-  return r.pick(pool);
 }
 
 function randomFaults(r: SimRand): NetworkFaults {

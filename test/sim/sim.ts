@@ -7,6 +7,7 @@
 import {
   describeMessage,
   describeReady,
+  encodeConfChange,
   type NodeId,
   ProposalDroppedError,
 } from "../../src/raft/mod.ts";
@@ -104,7 +105,7 @@ export class Sim {
       case "faults":
         return net.faults = { ...ev.faults }, "";
       case "crash":
-        return c.crash(ev.node), "";
+        return c.crash(ev.node, ev.torn ?? false), ev.torn ? "torn write" : "";
       case "restart":
         return c.restart(ev.node), "";
       case "compact":
@@ -159,6 +160,7 @@ export class Sim {
     try {
       if (ev.kind === "transfer") return this.cluster.transferLeader(ev.node, ev.to), "";
       const { index, term } = this.cluster.proposeConfChange(ev.node, ev.cc);
+      this.proposals.push({ data: encodeConfChange(ev.cc), index, term });
       this.fresh = this.fresh.filter((id) => id !== ev.cc.nodeId);
       return `at ${index}@${term}`;
     } catch (e) {

@@ -70,15 +70,19 @@ export class SimNode {
     this.waitingReads = [];
   }
 
-  /** Step 1 of the Ready contract: snapshot, entries, hard state. */
-  persist(rd: Ready, obs: ClusterObserver): void {
+  /**
+   * Step 1 of the Ready contract: snapshot, entries, hard state. A `torn`
+   * write stops before the hard state, as a crash between the split commits
+   * of a big batch does (DESIGN.md: entries before the hard state).
+   */
+  persist(rd: Ready, obs: ClusterObserver, torn = false): void {
     if (rd.snapshot !== null) {
       this.storage.applySnapshot(rd.snapshot);
       this.sm.restore(rd.snapshot);
       obs.onRestore(this, rd.snapshot);
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
-    if (rd.hardState !== null) {
+    if (rd.hardState !== null && !torn) {
       this.storage.setHardState(rd.hardState);
       obs.onPersist(this, rd.hardState);
     }
