@@ -130,10 +130,14 @@ export class Region {
     try {
       ({ index, term } = this.node.propose(data));
     } catch (e) {
-      if (e instanceof ProposalDroppedError) {
-        return Promise.reject(notLeader(this));
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      // A leader drops proposals while it hands leadership over (§3.10); a
+      // NotLeaderError would name this node and the route forward to itself.
+      const st = this.node.status();
+      if (st.role === "leader" && st.leadTransferee) {
+        return Promise.reject(new UnavailableError("Leadership transfer in progress"));
       }
-      throw e;
+      return Promise.reject(notLeader(this));
     }
     this.fsm.addToBatch(span);
     this.fsm.kick();

@@ -3,8 +3,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { NotLeaderError } from "../../src/engine/errors.ts";
-import { Cluster, put } from "./_harness.ts";
+import { NotLeaderError, UnavailableError } from "../../src/engine/errors.ts";
+import { Cluster, put, settle } from "./_harness.ts";
 
 Deno.test("writes on the leader", async (t) => {
   const c = await Cluster.create();
@@ -84,6 +84,18 @@ Deno.test("a write on a follower rejects with NotLeaderError naming the leader",
       },
     );
   }
+});
+
+Deno.test("a write during a leadership transfer is retryable, not sent back to this node", async () => {
+  const c = await Cluster.create();
+  const leader = await c.elect("n1");
+  const target = c.followers(leader)[1]!;
+  c.hub.cut.add(`${leader}->${target}`); // the transfer waits for the target to catch up
+  await c.engine(leader).asyncWrite(put("x", 1));
+  c.region(leader).node.transferLeader(target);
+  await settle();
+  assert.equal(c.region(leader).status().leadTransferee, target);
+  await assert.rejects(() => c.engine(leader).asyncWrite(put("x", 2)), UnavailableError);
 });
 
 Deno.test("concurrent writes on the leader are batched", async (t) => {
