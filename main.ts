@@ -47,10 +47,8 @@ async function main(): Promise<void> {
   const log = new Logger(config.id, config.logLevel);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const metrics = createNodeMetrics();
-  const onCommit = (engine: string) => () => metrics.kvCommits.inc({ engine });
   const raft = await DenoRaftEngine.open(`${config.dataDir}/raft.kv`);
   const data = await DenoKvDataEngine.open(`${config.dataDir}/data.kv`);
-  void onCommit;
   const electionMs = config.electionTicks * config.tickMs;
   const { engine, router, region } = await createNode(
     {
@@ -68,6 +66,7 @@ async function main(): Promise<void> {
     { raft, data },
     {
       metrics,
+      log,
       transport: (snapshotSource, onSnapshotFailed) =>
         new HttpTransport({
           selfId: config.id,
@@ -75,9 +74,11 @@ async function main(): Promise<void> {
           metrics,
           snapshotSource,
           onSnapshotFailed,
+          log,
         }),
     },
   );
+  log.term = () => region.term;
   const peerApp = createPeerApp(router, {
     clusterToken: config.clusterToken ?? undefined,
   });
@@ -86,7 +87,13 @@ async function main(): Promise<void> {
     hostname: config.listen.hostname,
     port: config.listen.port,
     onListen: ({ hostname, port }) =>
-      log.info("listening", { hostname, port, dataDir: config.dataDir }),
+      log.info("listening", {
+        hostname,
+        port,
+        dataDir: config.dataDir,
+        peers: config.peers.map((p) => p.id),
+        appliedIndex: region.appliedIndex,
+      }),
   }, app.fetch);
   const ticker = new IntervalTicker(config.tickMs);
   ticker.start(() => router.tick());
@@ -103,6 +110,7 @@ async function main(): Promise<void> {
     region.transport.close();
     raft.close();
     data.close();
+    log.info("stopped");
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));

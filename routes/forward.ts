@@ -5,6 +5,9 @@
  * @module
  */
 import type { Context } from "hono";
+import { context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { ATTR, SPAN } from "../src/telemetry/names.ts";
+import { startChildSpan } from "../src/telemetry/spans.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { ApiError, errorResponse, FORWARDED_HEADER, type Forwarder, retryLater } from "./errors.ts";
 
@@ -15,9 +18,14 @@ const PASS = [
   "content-type",
   "if-match",
   "if-none-match",
-  "traceparent",
-  "tracestate",
 ];
+
+/**
+ * The client's trace headers, passed on only when this node does not trace:
+ * when it does, Deno's fetch injects the forward span's context itself (and
+ * would append a second `traceparent` to a copied one).
+ */
+const PASS_UNTRACED = [...PASS, "traceparent", "tracestate"];
 
 /** Response headers relayed back to the client. */
 const RELAY = [
@@ -35,8 +43,9 @@ export function createForwarder(deps: AppDeps): Forwarder {
   return async function forward(c: Context<AppEnv>, leaderUrl: string) {
     const url = new URL(c.req.url);
     const target = leaderUrl.replace(/\/+$/, "") + url.pathname + url.search;
+    const span = startForwardSpan(deps.engine.id, leaderUrl);
     const headers = new Headers({ [FORWARDED_HEADER]: deps.engine.id });
-    for (const h of PASS) {
+    for (const h of span ? PASS : PASS_UNTRACED) {
       const v = c.req.header(h);
       if (v !== undefined) headers.set(h, v);
     }
@@ -44,16 +53,24 @@ export function createForwarder(deps: AppDeps): Forwarder {
     let res: Response;
     let body: ArrayBuffer;
     try {
-      res = await send(target, {
-        method: c.req.method,
-        headers,
-        body: c.get("rawBody") ?? null,
-        redirect: "manual",
-        signal: AbortSignal.timeout(deps.config.requestTimeoutMs),
-      });
+      res = await withSpan(span, () =>
+        send(target, {
+          method: c.req.method,
+          headers,
+          body: c.get("rawBody") ?? null,
+          redirect: "manual",
+          signal: AbortSignal.timeout(deps.config.requestTimeoutMs),
+        }));
       body = await res.arrayBuffer();
+      if (res.status >= 500) {
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: `Leader answered ${res.status}` });
+      }
     } catch (err) {
-      return errorResponse(forwardFailure(err, leaderUrl));
+      const failure = forwardFailure(err, leaderUrl);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      return errorResponse(failure);
+    } finally {
+      span?.end();
     }
     const out = new Headers();
     for (const h of RELAY) {
@@ -62,6 +79,18 @@ export function createForwarder(deps: AppDeps): Forwarder {
     }
     return new Response(body, { status: res.status, headers: out });
   };
+}
+
+/** `raftkv.forward` around the re-sent request; none when nothing traces this request. */
+function startForwardSpan(node: string, leaderUrl: string): Span | undefined {
+  const span = startChildSpan(SPAN.forward);
+  span?.setAttributes({ [ATTR.node]: node, [ATTR.leader]: leaderUrl });
+  return span;
+}
+
+/** Runs `fn` with `span` active, so Deno's fetch span becomes its child. */
+function withSpan<T>(span: Span | undefined, fn: () => T): T {
+  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
 /** A timeout may hide a committed write (504); anything else is a retry. */

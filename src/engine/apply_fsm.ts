@@ -7,7 +7,7 @@
  * up to `durableIndex`.
  * @module
  */
-import { type Context, context, trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import type { Entry } from "../raft/types.ts";
 import { decodeConfChange } from "../raft/conf_change.ts";
 import { decodeCommand } from "../kv/codec.ts";
@@ -17,6 +17,8 @@ import type { KvDataEngine, Membership } from "../storage/stores.ts";
 import { failpoints } from "../failpoints/registry.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
+import type { BatchTrace } from "../telemetry/entry_traces.ts";
+import { failSpan } from "../telemetry/spans.ts";
 import { applyConfChange } from "./membership.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
@@ -36,7 +38,7 @@ export interface SnapshotInstall {
 }
 
 type Task =
-  | { kind: "entries"; entries: readonly Entry[]; ctx: Context | undefined }
+  | { kind: "entries"; entries: readonly Entry[]; trace: BatchTrace | undefined }
   | {
     kind: "snapshot";
     snap: SnapshotInstall;
@@ -64,8 +66,9 @@ export class ApplyFsm {
     this.durableIndex = appliedIndex;
   }
 
-  enqueue(entries: readonly Entry[], ctx?: Context): void {
-    this.#tasks.push({ kind: "entries", entries, ctx });
+  /** Applies `entries` in order; `trace` is the requests they serve (apply span). */
+  enqueue(entries: readonly Entry[], trace?: BatchTrace): void {
+    this.#tasks.push({ kind: "entries", entries, trace });
     this.#kick();
   }
 
@@ -92,15 +95,16 @@ export class ApplyFsm {
     while (this.#tasks.length > 0) {
       if (failpoints.enabled) await failpoints.eval("apply.before");
       const task = this.#tasks.shift()!;
-      if (task.kind === "entries") this.#applyBatch(task.entries, task.ctx);
+      if (task.kind === "entries") this.#applyBatch(task.entries, task.trace);
       else await this.#installSnapshot(task).then(task.done, task.fail);
     }
   }
 
-  #applyBatch(entries: readonly Entry[], ctx: Context | undefined): void {
-    const span = tracer.startSpan(SPAN.apply, {
+  #applyBatch(entries: readonly Entry[], t: BatchTrace | undefined): void {
+    const span = t && tracer.startSpan(SPAN.apply, {
       attributes: { [ATTR.entries]: entries.length },
-    }, ctx ?? context.active());
+      links: [...t.links],
+    }, t.ctx);
     for (const e of entries) {
       if (e.index <= this.appliedIndex) continue;
       const result = this.#applyEntry(e);
@@ -108,8 +112,8 @@ export class ApplyFsm {
       this.appliedTerm = e.term;
       this.observer.applied(e.index, e.term, result);
     }
-    span.setAttribute(ATTR.index, this.appliedIndex);
-    span.end();
+    span?.setAttribute(ATTR.index, this.appliedIndex);
+    span?.end();
     this.metrics.applyBatchSize.observe(entries.length);
     this.observer.advanced(this.appliedIndex);
     this.#dirty = true;
@@ -131,7 +135,12 @@ export class ApplyFsm {
   /** One kv-engine commit at a time; changes made meanwhile join the next. */
   #persist(): void {
     if (this.#persisting) return;
-    this.#persisting = this.#persistLoop().finally(
+    this.#persisting = this.#persistLoop().catch((e) => {
+      // The kv engine is poisoned after a failed commit (see storage): stop;
+      // a restart replays the raft log from the last durable applied index.
+      console.error(JSON.stringify({ level: "fatal", msg: `Kv engine failed: ${e}` }));
+      Deno.exit(70);
+    }).finally(
       () => (this.#persisting = null),
     );
   }
@@ -176,7 +185,7 @@ export class ApplyFsm {
         [ATTR.index]: snap.index,
         [ATTR.entries]: snap.records.length,
       },
-    });
+    }, ROOT_CONTEXT);
     try {
       const state = {
         appliedIndex: snap.index,
@@ -190,6 +199,9 @@ export class ApplyFsm {
       this.appliedTerm = snap.term;
       this.membership = snap.membership;
       this.observer.advanced(snap.index);
+    } catch (e) {
+      failSpan(span, e);
+      throw e;
     } finally {
       span.end();
     }

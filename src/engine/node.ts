@@ -14,6 +14,7 @@ import type { KvDataEngine, Membership, RaftEngine } from "../storage/stores.ts"
 import { loadNode } from "../storage/load.ts";
 import type { SnapshotSource, Transport } from "../transport/transport.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
+import type { Logger } from "../telemetry/logger.ts";
 import { REGION_ID } from "../telemetry/names.ts";
 import { ApplyFsm } from "./apply_fsm.ts";
 import { PeerStorage } from "./peer_storage.ts";
@@ -47,7 +48,7 @@ export type TransportFactory = (
 export async function createNode(
   opts: NodeOptions,
   engines: { raft: RaftEngine; data: KvDataEngine },
-  deps: { metrics: NodeMetrics; transport: TransportFactory },
+  deps: { metrics: NodeMetrics; transport: TransportFactory; log?: Logger | undefined },
 ): Promise<NodeParts> {
   const seedMembers: Membership = {
     voters: [...opts.peers].map(([id, url]) => ({ id, url })),
@@ -97,7 +98,7 @@ export async function createNode(
     (peer) => node.reportSnapshot(peer, "failure"),
   );
   const storage = new PeerStorage(engines.raft, mem, deps.metrics);
-  region = new Region(opts, node, storage, apply, transport, deps.metrics);
+  region = new Region(opts, node, storage, apply, transport, deps.metrics, deps.log);
   const router = new Router();
   router.register(REGION_ID, region);
   return { engine: new RaftKv(region, sm, opts.clusterId), router, region };

@@ -6,7 +6,7 @@
  * Whatever arrives while a Ready persists joins the next one: the batching.
  * @module
  */
-import { type Context, context, type Link, type Span, trace } from "@opentelemetry/api";
+import { type Context, context, ROOT_CONTEXT, type Span, trace } from "@opentelemetry/api";
 import type { RawNode } from "../raft/raw_node.ts";
 import type { Ready } from "../raft/ready.ts";
 import type { Message } from "../raft/messages.ts";
@@ -15,13 +15,24 @@ import { decodeConfChange } from "../raft/conf_change.ts";
 import type { Transport } from "../transport/transport.ts";
 import { failpoints } from "../failpoints/registry.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
-import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
+import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
+import { type BatchTrace, EntryTraces } from "../telemetry/entry_traces.ts";
 import type { ApplyFsm } from "./apply_fsm.ts";
 import type { PeerStorage } from "./peer_storage.ts";
+import { RaftWriteQueue } from "./raft_write_queue.ts";
 import { applyConfChange } from "./membership.ts";
 import type { Membership } from "../storage/stores.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
+
+/**
+ * A failed durable write leaves memory and disk out of step: stop at once,
+ * like TiKV panicking on an engine error; a restart recovers from disk.
+ */
+function fatal(e: unknown): never {
+  console.error(JSON.stringify({ level: "fatal", msg: `Raft engine failed: ${e}` }));
+  Deno.exit(70);
+}
 
 export interface PeerFsmHooks {
   /** Role or leader changed (after the Ready that reported it). */
@@ -38,12 +49,13 @@ export interface PeerFsmHooks {
 
 export class PeerFsm {
   #running = false;
+  #compactWanted = false;
   #stopped = false;
   #soft: SoftState;
-  /** Request spans whose entries are in the next Ready (batch links). */
-  #batchSpans: Span[] = [];
-  /** Trace context of messages received since the last Ready (followers). */
-  #recvCtx: Context | undefined;
+  /** Entry index -> the request traces it serves (batch span parents and links). */
+  #traces = new EntryTraces();
+  /** The loop runs in the root context, whoever kicked it (never in a request's trace). */
+  #loopInRoot = () => void context.with(ROOT_CONTEXT, () => this.#loop());
   #idle: (() => void)[] = [];
   #handedMembership: Membership;
 
@@ -58,7 +70,13 @@ export class PeerFsm {
     const st = node.status();
     this.#soft = { lead: st.lead, role: st.role };
     this.#handedMembership = apply.membership;
+    this.writes = new RaftWriteQueue((w) => storage.write(w).catch(fatal), async () => {
+      if (failpoints.enabled) await failpoints.eval("peer.after_persist_before_send");
+    });
   }
+
+  /** The raft-engine writes behind the loop. */
+  readonly writes: RaftWriteQueue;
 
   get soft(): SoftState {
     return this.#soft;
@@ -66,39 +84,42 @@ export class PeerFsm {
 
   /** Steps peer messages; `ctx` is the server span they arrived in. */
   stepMessages(messages: readonly Message[], ctx?: Context): void {
-    for (const m of messages) this.node.step(m);
-    if (ctx && !this.#recvCtx) this.#recvCtx = ctx;
+    for (const m of messages) {
+      if (ctx && m.type === "app" && m.entries.length > 0) {
+        this.#traces.addContext(m.entries[0]!.index, m.entries[m.entries.length - 1]!.index, ctx);
+      }
+      this.node.step(m);
+    }
     this.kick();
   }
 
-  /** Remembers a request span so the batch spans can link to it. */
-  addToBatch(span: Span | undefined): void {
-    if (span) this.#batchSpans.push(span);
+  /** Remembers that entry `index` serves the request in `span` (batch spans). */
+  addToBatch(span: Span | undefined, index: number): void {
+    if (span) this.#traces.addSpan(index, span);
   }
 
   kick(): void {
     if (this.#running || this.#stopped) return;
     this.#running = true;
-    queueMicrotask(() => this.#loop());
+    queueMicrotask(this.#loopInRoot);
   }
 
   /** Stops taking Readies; resolves when the one in flight is done. */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.#stopped = true;
-    if (!this.#running) return Promise.resolve();
-    return new Promise((r) => this.#idle.push(r));
+    if (this.#running) await new Promise<void>((r) => this.#idle.push(r));
+    await this.writes.drain();
   }
 
   async #loop(): Promise<void> {
     try {
       while (!this.#stopped && this.node.hasReady()) await this.#handleReady();
+      if (this.#compactWanted && this.writes.idle && !this.#stopped) {
+        this.#compactWanted = false;
+        await this.hooks.maybeCompact();
+      }
     } catch (e) {
-      // A failed durable write leaves memory and disk out of step: stop, like
-      // TiKV panicking on an engine error. The supervisor restarts us from disk.
-      console.error(
-        JSON.stringify({ level: "fatal", msg: `Ready loop failed: ${e}` }),
-      );
-      Deno.exit(70);
+      fatal(e);
     } finally {
       this.#running = false;
       for (const r of this.#idle.splice(0)) r();
@@ -107,72 +128,83 @@ export class PeerFsm {
 
   async #handleReady(): Promise<void> {
     const rd = this.node.ready();
-    const { ctx, links } = this.#takeBatch();
-    if (rd.messages.length > 0) this.transport.send(rd.messages, ctx);
-    // Committed entries are already durable (the core hands out only stable
-    // ones), so they apply while this Ready's new entries persist (etcd does).
-    if (rd.committedEntries.length > 0) {
-      this.#commit(rd.committedEntries, ctx, links);
-    }
+    if (rd.messages.length > 0) this.transport.send(rd.messages, this.#sendTrace(rd.messages));
+    // Committed entries are durable on a quorum, so they apply while this
+    // Ready's new entries are still being written (etcd does the same).
+    if (rd.committedEntries.length > 0) this.#commit(rd.committedEntries);
     for (const rs of rd.readStates) this.hooks.readState(rs.context, rs.index);
-    if (rd.snapshot) await this.hooks.installSnapshot(rd);
-    await this.#persist(rd, ctx, links);
-    if (failpoints.enabled) {
-      await failpoints.eval("peer.after_persist_before_send");
-    }
+    if (rd.snapshot) await this.#installSnapshot(rd);
+    else this.#queueWrite(rd, this.#entriesTrace(rd.entries));
+    if (rd.softState) this.#changeSoftState(rd.softState);
+  }
+
+  /** Compacts the log (§7) once the loop and the writes are idle. */
+  compactSoon(): void {
+    this.#compactWanted = true;
+    this.kick();
+  }
+
+  /**
+   * Mirrors `rd` and queues its durable write; the loop goes on at once.
+   * Acks and the self-ack wait for durability (§5.3).
+   */
+  #queueWrite(rd: Ready, t: BatchTrace | undefined): void {
+    this.storage.mirror(rd);
+    const self = this.node.advanceAsync(rd);
+    this.writes.push({
+      trace: t,
+      entries: rd.entries,
+      hardState: rd.hardState,
+      sync: rd.mustSync,
+      durable: () => {
+        if (rd.persistedMessages.length > 0) {
+          this.transport.send(rd.persistedMessages, t);
+        }
+        this.node.stepDurable(self);
+        this.#compactWanted = true;
+        this.kick();
+      },
+    });
+  }
+
+  /** A snapshot replaces the state: everything queued first, then it, in order. */
+  async #installSnapshot(rd: Ready): Promise<void> {
+    await this.writes.drain();
+    await this.hooks.installSnapshot(rd);
+    await this.storage.persistSnapshot(rd);
     if (rd.persistedMessages.length > 0) {
-      this.transport.send(rd.persistedMessages, ctx);
+      this.transport.send(rd.persistedMessages);
     }
     this.node.advance(rd);
-    if (rd.softState) this.#changeSoftState(rd.softState);
-    await this.hooks.maybeCompact();
   }
 
-  #takeBatch(): { ctx: Context | undefined; links: Link[] } {
-    const spans = this.#batchSpans;
-    this.#batchSpans = [];
-    const first = spans[0];
-    const ctx = first ? trace.setSpan(context.active(), first) : this.#recvCtx;
-    this.#recvCtx = undefined;
-    return {
-      ctx,
-      links: spans.slice(1).map((s) => ({ context: s.spanContext() })),
-    };
-  }
-
-  async #persist(
-    rd: Ready,
-    ctx: Context | undefined,
-    links: Link[],
-  ): Promise<void> {
-    if (rd.entries.length === 0) return await this.storage.persist(rd);
-    const bytes = rd.entries.reduce((n, e) => n + e.data.length, 0);
-    const span = tracer.startSpan(SPAN.append, {
-      attributes: {
-        [ATTR.entries]: rd.entries.length,
-        [ATTR.bytes]: bytes,
-        [ATTR.region]: REGION_ID,
-        [ATTR.term]: this.node.status().term,
-      },
-      links,
-    }, ctx ?? context.active());
-    try {
-      await this.storage.persist(rd);
-    } finally {
-      span.end();
+  /** The requests served by the entries these messages carry; none for heartbeats. */
+  #sendTrace(messages: readonly Message[]): BatchTrace | undefined {
+    if (this.#traces.size === 0) return undefined;
+    let lo = Infinity, hi = 0;
+    for (const m of messages) {
+      if (m.type !== "app" || m.entries.length === 0) continue;
+      lo = Math.min(lo, m.entries[0]!.index);
+      hi = Math.max(hi, m.entries[m.entries.length - 1]!.index);
     }
+    return this.#traces.lookup(lo, hi);
   }
 
-  #commit(
-    entries: readonly Entry[],
-    ctx: Context | undefined,
-    links: Link[],
-  ): void {
+  #entriesTrace(entries: readonly Entry[]): BatchTrace | undefined {
+    if (entries.length === 0) return undefined;
+    return this.#traces.lookup(entries[0]!.index, entries[entries.length - 1]!.index);
+  }
+
+  #commit(entries: readonly Entry[]): void {
     const last = entries[entries.length - 1]!;
-    tracer.startSpan(SPAN.commit, {
-      attributes: { [ATTR.entries]: entries.length, [ATTR.index]: last.index },
-      links,
-    }, ctx ?? context.active()).end();
+    const t = this.#entriesTrace(entries);
+    this.#traces.prune(last.index);
+    if (t) {
+      tracer.startSpan(SPAN.commit, {
+        attributes: { [ATTR.entries]: entries.length, [ATTR.index]: last.index },
+        links: [...t.links],
+      }, t.ctx).end();
+    }
     for (const e of entries) {
       if (e.type !== "conf") continue;
       this.#handedMembership = applyConfChange(
@@ -181,12 +213,14 @@ export class PeerFsm {
       );
       this.hooks.membership(this.#handedMembership);
     }
-    this.apply.enqueue(entries, ctx);
+    this.apply.enqueue(entries, t);
   }
 
   #changeSoftState(next: SoftState): void {
     const prev = this.#soft;
     this.#soft = next;
+    // A new leader may overwrite uncommitted entries: their traces are void.
+    if (prev.lead !== next.lead) this.#traces.clear();
     this.hooks.softState(prev, next);
   }
 }

@@ -4,17 +4,17 @@
  * consistencies, and reports status. All Raft work happens in PeerFsm.
  * @module
  */
-import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { KvCommand } from "../kv/types.ts";
 import { encodeCommand } from "../kv/codec.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
-import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
+import { ATTR, REGION_ID, SPAN } from "../telemetry/names.ts";
+import { failSpan, startChildSpan } from "../telemetry/spans.ts";
 import type { ClusterStatus, Consistency, Engine, ReadView, WriteResult } from "./types.ts";
 import { MembershipError, NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
 import type { Region } from "./region.ts";
 import { clusterStatus } from "./status.ts";
 
-const tracer = trace.getTracer(TRACER_NAME);
+const OK = { outcome: "ok" } as const;
 
 export class RaftKv implements Engine {
   #closed = false;
@@ -34,25 +34,24 @@ export class RaftKv implements Engine {
     opts?: { signal?: AbortSignal },
   ): Promise<WriteResult> {
     const r = this.region;
-    const span = tracer.startSpan(SPAN.propose, {
-      attributes: {
-        [ATTR.node]: r.id,
-        [ATTR.op]: cmd.type,
-        [ATTR.region]: REGION_ID,
-      },
+    this.#checkOpen();
+    await this.#requireLeader(opts?.signal);
+    const span = startChildSpan(SPAN.propose);
+    span?.setAttributes({
+      [ATTR.node]: r.id,
+      [ATTR.op]: cmd.type,
+      [ATTR.region]: REGION_ID,
+      [ATTR.term]: r.term,
     });
     try {
-      this.#checkOpen();
-      await this.#requireLeader(opts?.signal);
-      span.setAttribute(ATTR.term, r.term);
       const res = await r.propose(encodeCommand(cmd), span);
-      span.setAttribute(ATTR.index, res.index);
+      span?.setAttribute(ATTR.index, res.index);
       return res;
     } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e) });
+      failSpan(span, e);
       throw e;
     } finally {
-      span.end();
+      span?.end();
     }
   }
 
@@ -67,18 +66,20 @@ export class RaftKv implements Engine {
       await this.region.leaseRead();
       return this.#view();
     }
-    const span = tracer.startSpan(SPAN.readIndex, {
-      attributes: { [ATTR.node]: this.region.id, [ATTR.region]: REGION_ID },
-    });
+    const span = startChildSpan(SPAN.readIndex);
+    span?.setAttributes({ [ATTR.node]: this.region.id, [ATTR.region]: REGION_ID });
+    const reads = this.region.metrics.readIndex;
     try {
       if (!this.region.leader()) await this.#waitLeader(opts?.signal);
       await this.region.readIndex();
+      reads.inc(OK);
       return this.#view();
     } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e) });
+      reads.inc({ outcome: e instanceof Error ? e.name : "error" });
+      failSpan(span, e);
       throw e;
     } finally {
-      span.end();
+      span?.end();
     }
   }
 

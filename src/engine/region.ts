@@ -25,6 +25,7 @@ import { addressBook, toConfState } from "./membership.ts";
 import { LeadershipChangedError, NotLeaderError, UnavailableError } from "./errors.ts";
 import type { WriteResult } from "./types.ts";
 import { LeaderWaiters } from "./leader_waiters.ts";
+import { Logger } from "../telemetry/logger.ts";
 
 export interface RegionOptions {
   readonly id: string;
@@ -47,6 +48,8 @@ export class Region {
   #members: Membership;
   #staged = new Map<string, { records: KvRecord[]; membership: Membership }>();
   #ticks = 0;
+  /** Waiters woken on the next tick (rare admin paths, never the hot path). */
+  #tickWaiters: (() => void)[] = [];
   #readsScheduled = false;
   /** Set by stop(): no Ready is taken any more, so new requests could never finish. */
   #stopped = false;
@@ -59,6 +62,7 @@ export class Region {
     readonly apply: ApplyFsm,
     readonly transport: Transport,
     readonly metrics: NodeMetrics,
+    readonly log: Logger = Logger.silent(),
   ) {
     this.#now = opts.now ?? (() => performance.now());
     this.reads = new ReadIndexQueue(
@@ -139,7 +143,7 @@ export class Region {
       }
       return Promise.reject(notLeader(this));
     }
-    this.fsm.addToBatch(span);
+    this.fsm.addToBatch(span, index);
     this.fsm.kick();
     return new Promise((resolve, reject) => {
       this.proposals.push({
@@ -154,7 +158,17 @@ export class Region {
   }
 
   /** Proposes a membership change (§4.1); resolves with its index once applied. */
-  changeMembership(cc: ConfChange): Promise<number> {
+  async changeMembership(cc: ConfChange): Promise<number> {
+    // A new leader may change membership only after committing in its term.
+    const deadline = this.#now() + this.opts.requestTimeoutMs;
+    while (this.isLeader() && !this.node.status().committedInTerm) {
+      if (this.#now() >= deadline) throw new UnavailableError("Leader is not ready yet");
+      await new Promise<void>((r) => this.#tickWaiters.push(r));
+    }
+    return await this.#proposeConf(cc);
+  }
+
+  #proposeConf(cc: ConfChange): Promise<number> {
     if (this.#stopped) return Promise.reject(shuttingDown());
     let index: number, term: number;
     try {
@@ -224,6 +238,7 @@ export class Region {
   }
 
   tick(): void {
+    for (const w of this.#tickWaiters.splice(0)) w();
     this.node.tick();
     this.#ticks++;
     const now = this.#now();
@@ -236,6 +251,7 @@ export class Region {
     }
     this.#issueReads();
     this.#observeMetrics();
+    if (this.#ticks % 10 === 0) this.fsm.compactSoon();
     this.fsm.kick();
   }
 
@@ -251,6 +267,11 @@ export class Region {
     this.#staged.clear();
     this.#staged.set(token, { records, membership: h.membership });
     this.metrics.snapshotsReceived.inc();
+    this.log.debug("snapshot received", {
+      from: h.from,
+      index: h.meta.index,
+      records: records.length,
+    });
     this.fsm.stepMessages([{
       type: "snap",
       from: h.from,
@@ -320,6 +341,10 @@ export class Region {
         this.#issueReads();
       },
       membership: (m: Membership) => {
+        this.log.info("membership changed", {
+          voters: m.voters.map((v) => v.id),
+          learners: m.learners.map((l) => l.id),
+        });
         this.#members = m;
         this.transport.setPeers(addressBook(m));
       },
@@ -329,7 +354,16 @@ export class Region {
   }
 
   #softState(prev: SoftState, next: SoftState): void {
-    if (prev.lead !== next.lead) this.metrics.leaderChanges.inc();
+    if (prev.lead !== next.lead) {
+      this.metrics.leaderChanges.inc();
+      this.log.info(next.lead ? "leader changed" : "leader lost", {
+        leader: next.lead || null,
+        previous: prev.lead || null,
+        role: next.role,
+      });
+    } else if (prev.role !== next.role) {
+      this.log.debug("role changed", { role: next.role, previous: prev.role });
+    }
     if (prev.role === "leader" && next.role !== "leader") {
       this.lease.expire();
       this.proposals.rejectAll(
@@ -349,6 +383,7 @@ export class Region {
     ) return;
     const index = durable - keep;
     await this.storage.compact(index, toConfState(this.apply.membership));
+    this.log.info("log compacted", { index });
   }
 
   async #installSnapshot(rd: Ready): Promise<void> {
@@ -359,6 +394,11 @@ export class Region {
     this.#members = staged.membership;
     this.transport.setPeers(addressBook(staged.membership));
     await this.apply.install({ ...snap.meta, ...staged });
+    this.log.info("snapshot installed", {
+      index: snap.meta.index,
+      term: snap.meta.term,
+      records: staged.records.length,
+    });
   }
 
   #observeMetrics(): void {

@@ -73,6 +73,18 @@ export class Progress {
     this.sentCommit = Math.min(this.sentCommit, this.next - 1);
   }
 
+  /**
+   * The follower's log ends at `last`, below what it acknowledged: it lost
+   * its log (a wiped data dir) or this is a stale reject. Lowering match is
+   * safe (the commit index never moves back); probe again from `last + 1`.
+   */
+  regress(last: number): void {
+    this.match = Math.max(0, last);
+    this.#resetState("probe");
+    this.next = this.match + 1;
+    this.sentCommit = Math.min(this.sentCommit, this.match);
+  }
+
   /** The follower's log matches up to `match`: stream from `match + 1`. */
   becomeReplicate(): void {
     this.#resetState("replicate");

@@ -190,6 +190,18 @@ export class RawNode {
    * leader's self-ack and the candidate's self-vote are counted now.
    */
   advance(rd: Ready): void {
+    for (const m of this.advanceAsync(rd)) this.#r.step(m);
+  }
+
+  /**
+   * Async storage writes (etcd's AsyncStorageWrites, simplified): the node
+   * has mirrored `rd`'s snapshot, entries and hard state into storage but
+   * they are not durable yet. Does everything `advance()` does except step
+   * the messages to self (the leader's self-ack, a candidate's own vote):
+   * they are returned, to be stepped once the write is durable, so this
+   * node never counts its own unsynced log towards a quorum (§5.3).
+   */
+  advanceAsync(rd: Ready): Message[] {
     if (!this.#inFlight) throw new RaftError("Cannot advance: no Ready in flight");
     this.#inFlight = false;
     const r = this.#r;
@@ -203,7 +215,14 @@ export class RawNode {
     if (lastApplied) r.raftLog.appliedTo(lastApplied.index);
     const steps = this.#stepsOnAdvance;
     this.#stepsOnAdvance = [];
-    for (const m of steps) r.step(m);
+    return steps;
+  }
+
+  /** Steps the self-addressed messages `advanceAsync` returned, once durable. */
+  stepDurable(msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      if (m.to === this.#r.id && m.from === this.#r.id) this.#r.step(m);
+    }
   }
 
   /** Current state, for observers. */

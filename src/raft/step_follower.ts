@@ -77,7 +77,13 @@ export function handleAppendEntries(r: Raft, m: MsgApp): void {
 
 /** Heartbeat: learn the commit index (never beyond our log) and answer. */
 export function handleHeartbeat(r: Raft, m: MsgHeartbeat): void {
-  r.raftLog.commitTo(Math.min(m.commit, r.raftLog.lastIndex()));
+  const last = r.raftLog.lastIndex();
+  r.raftLog.commitTo(Math.min(m.commit, last));
+  if (m.commit > last) {
+    // The leader believes we hold entries we do not (our log was lost):
+    // say where it really ends so the leader probes again (or snapshots).
+    sendAppResp(r, m.from, { index: m.commit, reject: true, rejectHint: last, logTerm: 0 });
+  }
   r.send({
     type: "heartbeatResp",
     from: r.id,

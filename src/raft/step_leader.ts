@@ -79,6 +79,11 @@ function onReject(r: Raft, m: MsgAppResp, pr: Progress): void {
   if (m.logTerm > 0) {
     hint = r.raftLog.findConflictByTerm(m.rejectHint, m.logTerm).index;
   }
+  if (m.rejectHint < pr.match) {
+    pr.regress(m.rejectHint);
+    sendAppend(r, m.from);
+    return;
+  }
   if (!pr.maybeDecrTo(m.index, hint)) return;
   if (pr.state === "replicate") pr.becomeProbe();
   sendAppend(r, m.from);

@@ -103,7 +103,7 @@ function defineMetrics(r: Registry) {
     ),
     kvCommits: r.counter(
       "raftkv_denokv_commits_total",
-      "Deno KV atomic commits by engine (raft, data)",
+      "Engine writes by engine (raft, data); a write past Deno KV limits spans several commits",
     ),
     readIndex: r.counter(
       "raftkv_read_index_total",

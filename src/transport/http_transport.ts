@@ -3,14 +3,19 @@
  * snapshots streamed in their own requests (§7).
  * @module
  */
-import type { Context } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import type { BatchTrace } from "../telemetry/entry_traces.ts";
+import { failSpan } from "../telemetry/spans.ts";
+import type { Logger } from "../telemetry/logger.ts";
 import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
-import { REGION_ID } from "../telemetry/names.ts";
+import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerClient } from "./peer_client.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
-import type { SnapshotSource, Transport } from "./transport.ts";
+import type { SnapshotData, SnapshotSource, Transport } from "./transport.ts";
 import { failpoints } from "../failpoints/registry.ts";
+
+const tracer = trace.getTracer(TRACER_NAME);
 
 export interface HttpTransportOptions {
   readonly selfId: string;
@@ -19,6 +24,7 @@ export interface HttpTransportOptions {
   readonly snapshotSource: SnapshotSource;
   /** Told when a snapshot stream to `peer` failed, so the core retries. */
   readonly onSnapshotFailed: (peer: string) => void;
+  readonly log?: Logger | undefined;
 }
 
 export class HttpTransport implements Transport {
@@ -40,7 +46,7 @@ export class HttpTransport implements Transport {
     }
   }
 
-  send(messages: readonly Message[], ctx?: Context): void {
+  send(messages: readonly Message[], trace?: BatchTrace): void {
     const byPeer = new Map<string, Message[]>();
     for (const m of messages) {
       if (m.type === "snap") {
@@ -51,7 +57,7 @@ export class HttpTransport implements Transport {
       if (!list) byPeer.set(m.to, list = []);
       list.push(m);
     }
-    for (const [peer, list] of byPeer) this.#client(peer)?.enqueue(list, ctx);
+    for (const [peer, list] of byPeer) this.#client(peer)?.enqueue(list, trace);
   }
 
   close(): void {
@@ -69,6 +75,7 @@ export class HttpTransport implements Transport {
       url,
       headers: this.#headers,
       metrics: this.opts.metrics,
+      log: this.opts.log,
     });
     this.#clients.set(peer, c);
     return c;
@@ -89,17 +96,40 @@ export class HttpTransport implements Transport {
       term: m.term,
     }, snap);
     this.#sendingSnapshot.add(m.to);
-    fetch(`${url}/raft/v1/snapshot`, {
-      method: "POST",
-      headers: { ...this.#headers, "content-type": "application/x-ndjson" },
-      body,
-    }).then(async (res) => {
-      await res.body?.cancel();
-      if (res.status !== 204) {
-        throw new Error(`Snapshot refused: ${res.status}`);
-      }
-      this.opts.metrics.snapshotsSent.inc();
-    }).catch(() => this.opts.onSnapshotFailed(m.to))
+    void this.#stream(url, m.to, snap, body)
       .finally(() => this.#sendingSnapshot.delete(m.to));
+  }
+
+  /** POSTs one snapshot in its own trace (`raftkv.snapshot.send`); logs the outcome. */
+  async #stream(url: string, peer: string, snap: SnapshotData, body: BodyInit): Promise<void> {
+    const span = tracer.startSpan(SPAN.snapshotSend, {
+      attributes: {
+        [ATTR.peer]: peer,
+        [ATTR.index]: snap.meta.index,
+        [ATTR.entries]: snap.records.length,
+      },
+    }, ROOT_CONTEXT);
+    const fields = { peer, index: snap.meta.index, records: snap.records.length };
+    try {
+      const res = await context.with(
+        trace.setSpan(ROOT_CONTEXT, span),
+        () =>
+          fetch(`${url}/raft/v1/snapshot`, {
+            method: "POST",
+            headers: { ...this.#headers, "content-type": "application/x-ndjson" },
+            body,
+          }),
+      );
+      await res.body?.cancel();
+      if (res.status !== 204) throw new Error(`Snapshot refused: ${res.status}`);
+      this.opts.metrics.snapshotsSent.inc();
+      this.opts.log?.info("snapshot sent", fields);
+    } catch (e) {
+      failSpan(span, e);
+      this.opts.log?.warn("snapshot send failed", { ...fields, error: e });
+      this.opts.onSnapshotFailed(peer);
+    } finally {
+      span.end();
+    }
   }
 }

@@ -3,15 +3,18 @@
  * block the ready loop (responses travel as later messages).
  * @module
  */
-import type { Context } from "@opentelemetry/api";
+import type { BatchTrace } from "../telemetry/entry_traces.ts";
 import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { SnapshotMeta } from "../raft/types.ts";
 import type { KvRecord } from "../kv/types.ts";
 import type { Membership } from "../storage/stores.ts";
 
 export interface Transport {
-  /** Queues messages to their peers; `ctx` parents the replicate spans. */
-  send(messages: readonly Message[], ctx?: Context): void;
+  /**
+   * Queues messages to their peers. `trace` is the requests they serve
+   * (parent and links of the replicate spans); none for background traffic.
+   */
+  send(messages: readonly Message[], trace?: BatchTrace): void;
   /** The current address book: member id -> URL. */
   setPeers(peers: ReadonlyMap<string, string>): void;
   close(): void;
