@@ -82,3 +82,24 @@ Deno.test("an isolated leader whose lease ran out returns no stale data", async 
     assert.equal(view.get("x")?.value, '"new"');
   });
 });
+
+Deno.test("a leader that handed over leadership unaware serves no lease read", async () => {
+  const { c, leader: old } = await leaderWithLease();
+  const [next, other] = c.followers(old) as [string, string];
+  // Only the old leader's own messages get through: TimeoutNow reaches
+  // `next`, which wins a forced election (§3.10) the old leader never hears of.
+  c.hub.cut.add(`${next}->${old}`).add(`${other}->${old}`);
+  c.region(old).node.transferLeader(next);
+  c.region(old).fsm.kick();
+  await settle();
+  assert.equal(c.region(next).isLeader(), true);
+  assert.equal(c.region(old).isLeader(), true);
+  await c.engine(next).asyncWrite(put("x", "new"));
+
+  const read = track(c.engine(old).asyncSnapshot("lease"));
+  await settle();
+  assert.equal(read.done, false, "served from a lease the transfer voided");
+  await c.tick(c.opts.requestTimeoutMs / c.opts.tickMs);
+  assert.equal(read.done, true);
+  assert.ok(read.error instanceof TimeoutError, String(read.error));
+});

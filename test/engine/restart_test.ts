@@ -118,3 +118,16 @@ Deno.test("a crash at any point of a batch applies no entry twice and loses no a
     });
   }
 });
+
+Deno.test("a whole cluster restarted at once keeps every acknowledged write", async () => {
+  const c = await Cluster.create();
+  const old = await c.elect("n1");
+  await bump(c, old, "c", 7);
+  const term = c.region(old).term;
+  for (const id of c.live()) c.crash(id);
+  for (const id of c.nodes.keys()) await c.start(id);
+  const leader = await c.awaitLeader();
+  assert.ok(c.region(leader).term > term);
+  assert.deepEqual(await bump(c, leader, "c", 2), [8, 9]);
+  await assertConverged(c, "c", 9);
+});
