@@ -10,7 +10,6 @@
  * hold exactly what was durable; a restart boots a new node on them.
  * @module
  */
-import type { Message } from "../../src/raft/messages.ts";
 import type { KvCommand } from "../../src/kv/types.ts";
 import { createNode, type NodeOptions, type NodeParts } from "../../src/engine/node.ts";
 import type { Region } from "../../src/engine/region.ts";
@@ -21,10 +20,14 @@ import {
   MemoryRaftEngine,
   MemoryRaftStore,
 } from "../../src/storage/memory_engines.ts";
-import type { DataWrite, KvDataEngine, RaftEngine, RaftWrite } from "../../src/storage/stores.ts";
-import { MemoryHub, MemoryTransport } from "../../src/transport/memory_transport.ts";
-import type { Transport } from "../../src/transport/transport.ts";
+import { MemoryTransport } from "../../src/transport/memory_transport.ts";
 import { createNodeMetrics, type NodeMetrics } from "../../src/telemetry/node_metrics.ts";
+import {
+  CountingHub,
+  FreezableDataEngine,
+  FreezableRaftEngine,
+  SilencedTransport,
+} from "./_doubles.ts";
 
 export interface ClusterOptions {
   readonly size?: number;
@@ -35,63 +38,6 @@ export interface ClusterOptions {
   readonly leaseMs?: number;
   readonly snapshotEntries?: number;
   readonly seed?: number;
-}
-
-/** A promise that never settles: what a write to a crashed disk returns. */
-const never = () => new Promise<never>(() => {});
-
-/** The raft engine of one node incarnation; dead after its crash. */
-class FreezableRaftEngine implements RaftEngine {
-  dead = false;
-  constructor(readonly inner: MemoryRaftEngine) {}
-  load(seed: Parameters<RaftEngine["load"]>[0]) {
-    return this.inner.load(seed);
-  }
-  write(w: RaftWrite) {
-    return this.dead ? never() : this.inner.write(w);
-  }
-  compact(meta: Parameters<RaftEngine["compact"]>[0]) {
-    return this.dead ? never() : this.inner.compact(meta);
-  }
-  close() {}
-}
-
-/** The kv engine of one node incarnation; `frozen` stops its commits. */
-class FreezableDataEngine implements KvDataEngine {
-  frozen = false;
-  constructor(readonly inner: MemoryKvDataEngine) {}
-  load() {
-    return this.inner.load();
-  }
-  write(w: DataWrite) {
-    return this.frozen ? never() : this.inner.write(w);
-  }
-  install(...args: Parameters<KvDataEngine["install"]>) {
-    return this.frozen ? never() : this.inner.install(...args);
-  }
-  close() {}
-}
-
-/** Counts the message batches each link carries. */
-export class CountingHub extends MemoryHub {
-  readonly batches = new Map<string, number>();
-
-  override deliver(from: string, to: string, messages: Message[]): void {
-    const link = `${from}->${to}`;
-    this.batches.set(link, (this.batches.get(link) ?? 0) + 1);
-    super.deliver(from, to, messages);
-  }
-}
-
-/** Drops every send once its node crashed. */
-class SilencedTransport implements Transport {
-  dead = false;
-  constructor(readonly inner: MemoryTransport) {}
-  send(messages: readonly Message[]): void {
-    if (!this.dead) this.inner.send(messages);
-  }
-  setPeers(): void {}
-  close(): void {}
 }
 
 export interface TestNode {
