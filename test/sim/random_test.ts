@@ -24,9 +24,9 @@ function envInt(name: string): number | undefined {
   return n;
 }
 
-const EVENTS = envInt("EVENTS") ?? 2000;
+const EVENTS = envInt("EVENTS") ?? 2500;
 const SEED = envInt("SEED");
-const SEEDS = envInt("SEEDS") ?? 1000;
+const SEEDS = envInt("SEEDS") ?? 2000;
 const SEED_FROM = envInt("SEED_FROM") ?? 1;
 const BATCH = 100;
 

@@ -146,6 +146,21 @@ Deno.test("thesis §9.6 pre-vote keeps a returning partitioned node from deposin
   }
 });
 
+Deno.test("thesis §6.4 a deposed leader that missed the new term cannot serve a read", () => {
+  scenario({ seed: 10, nodes: 3, checkQuorum: false }, (sim) => {
+    const old = settle(sim);
+    sim.run({ kind: "isolate", node: old.id });
+    tickUntil(sim, () => (leaderOf(sim)?.term ?? 0) > old.term, 60);
+    propose(sim, leaderOf(sim)!.id, 2);
+    assert.equal(statusOf(sim, old.id).role, "leader", "it still believes it leads");
+    const served = sim.inv.stats.reads;
+    sim.run({ kind: "read", node: old.id });
+    ticks(sim, 5);
+    assert.equal(sim.inv.stats.reads, served, "no quorum confirmed the read");
+    settle(sim);
+  });
+});
+
 Deno.test("thesis §6.2 check-quorum steps an isolated leader down", async (t) => {
   for (const checkQuorum of [true, false]) {
     await t.step(`checkQuorum ${checkQuorum}`, () => {
