@@ -263,8 +263,11 @@ export class Region {
 
   /** Stages a streamed snapshot and offers it to the core (§7). */
   receiveSnapshot(h: SnapshotHeader, records: KvRecord[]): void {
+    // The core drops a snapshot of an older term. Staging must not evict one
+    // it accepted that the loop has not installed yet (a clear() here did:
+    // #installSnapshot then threw, a fatal exit); installing clears instead.
+    if (h.term < this.term) return;
     const token = `staged-${h.meta.index}-${h.meta.term}`;
-    this.#staged.clear();
     this.#staged.set(token, { records, membership: h.membership });
     this.metrics.snapshotsReceived.inc();
     this.log.debug("snapshot received", {
@@ -390,7 +393,7 @@ export class Region {
     const snap = rd.snapshot!;
     const staged = this.#staged.get(snap.data);
     if (!staged) throw new Error(`No staged snapshot for "${snap.data}"`);
-    this.#staged.delete(snap.data);
+    this.#staged.clear(); // the others are superseded or were rejected
     this.#members = staged.membership;
     this.transport.setPeers(addressBook(staged.membership));
     await this.apply.install({ ...snap.meta, ...staged });

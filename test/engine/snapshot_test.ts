@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import type { SnapshotHeader } from "../../src/transport/snapshot_stream.ts";
 import { Cluster, put } from "./_harness.ts";
 
 const SNAPSHOT_ENTRIES = 10;
@@ -88,3 +89,41 @@ Deno.test("a node restarted with wiped engines catches up via snapshot from a ne
   await catchUp(c, next, victim);
   assertSameState(c, next, victim);
 });
+
+const STALE = {
+  "a deposed leader's (older term)": (h: SnapshotHeader) => ({ ...h, term: h.term - 1 }),
+  "an outdated one (older index)": (h: SnapshotHeader) => ({
+    ...h,
+    meta: { ...h.meta, index: 2, term: 1 },
+  }),
+};
+
+for (const [what, staleOf] of Object.entries(STALE)) {
+  Deno.test(`a stale snapshot, ${what}, arriving before an accepted one is installed is ignored`, async () => {
+    const c = await Cluster.create({ snapshotEntries: SNAPSHOT_ENTRIES });
+    const leader = await c.elect("n1");
+    const lagging = c.followers(leader)[1]!;
+    c.isolate(lagging);
+    await writeMany(c, leader, 20, "a");
+    // Right behind the leader's snapshot comes a stale one, before the loop runs.
+    const router = c.parts(lagging).router;
+    const receive = router.receiveSnapshot.bind(router);
+    let stale = 0;
+    router.receiveSnapshot = (h, records) => {
+      receive(h, records);
+      if (stale++ === 0) receive(staleOf(h), []);
+    };
+    const exit = Deno.exit;
+    let exitCode: number | undefined;
+    Deno.exit = ((code?: number) => void (exitCode = code)) as typeof Deno.exit;
+    try {
+      c.heal();
+      await catchUp(c, leader, lagging);
+    } finally {
+      Deno.exit = exit;
+    }
+    assert.equal(exitCode, undefined, "the Ready loop failed");
+    assert.ok(stale >= 1);
+    assertSameState(c, leader, lagging);
+  });
+}
