@@ -10,7 +10,7 @@ import { jsonBody } from "./body.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { ApiError, invalid } from "./errors.ts";
 import { renderPut, renderRecord } from "./render.ts";
-import { etag, expectResult, indexHeader, json, signalOf } from "./respond.ts";
+import { etag, expectResult, indexHeader, json } from "./respond.ts";
 import { DeleteQuery, GetQuery, PutBody, PutQuery } from "./schemas.ts";
 import { keyFromUrl, parseQuery, preconditions, serializeValue } from "./validate.ts";
 
@@ -47,7 +47,7 @@ export function createKvRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get(KEY_ROUTE, async (c) => {
     const key = keyFromUrl(c.req.url, PREFIX, config.maxKeyBytes);
     const q = parseQuery(c.req.url, GetQuery);
-    const view = await engine.asyncSnapshot(q.consistency, signalOf(c));
+    const view = await engine.asyncSnapshot(q.consistency);
     const rec = view.get(key);
     if (rec === null) {
       const msg = `Key ${JSON.stringify(key)} not found`;
@@ -58,14 +58,14 @@ export function createKvRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.put(KEY_ROUTE, jsonBody(config.maxBodyBytes), async (c) => {
     const cmd = putCommand(c, config);
-    const w = await engine.asyncWrite(cmd, signalOf(c));
+    const w = await engine.asyncWrite(cmd);
     const r = expectResult(w, "put");
     const body = renderPut(r.record, cmd.prev ? r.prev : undefined);
     return json(body, { ...etag(r.record), ...indexHeader(w.index) });
   });
 
   app.delete(KEY_ROUTE, async (c) => {
-    const w = await engine.asyncWrite(deleteCommand(c, config), signalOf(c));
+    const w = await engine.asyncWrite(deleteCommand(c, config));
     const r = expectResult(w, "delete");
     return json(`{"deleted":${r.deleted}}`, indexHeader(w.index));
   });

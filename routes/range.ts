@@ -9,7 +9,7 @@ import { compareKeys, prefixEnd } from "../src/kv/key_order.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { invalid } from "./errors.ts";
 import { renderRange } from "./render.ts";
-import { expectResult, indexHeader, json, signalOf } from "./respond.ts";
+import { expectResult, indexHeader, json } from "./respond.ts";
 import { CursorPayload, DeleteRangeQuery, RangeQuery } from "./schemas.ts";
 import { checkBound, parseQuery } from "./validate.ts";
 
@@ -91,7 +91,7 @@ export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
     const full = toKeyRange(q, config.maxKeyBytes);
     const last = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     const range = last === undefined ? full : afterCursor(full, last, q.reverse);
-    const view = await engine.asyncSnapshot(q.consistency, signalOf(c));
+    const view = await engine.asyncSnapshot(q.consistency);
     // One extra record tells whether another page exists.
     const got: KvRecord[] = range === null
       ? []
@@ -111,7 +111,6 @@ export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const w = await engine.asyncWrite(
       { type: "deleteRange", range },
-      signalOf(c),
     );
     const r = expectResult(w, "deleteRange");
     return json(`{"deleted":${r.deleted}}`, indexHeader(w.index));

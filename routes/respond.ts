@@ -3,7 +3,6 @@
  * strings, the index and ETag headers, and unwrapping write results.
  * @module
  */
-import type { Context } from "hono";
 import type { WriteResult } from "../src/engine/types.ts";
 import type { KvRecord, KvResult } from "../src/kv/types.ts";
 import { ApiError, RawJson } from "./errors.ts";
@@ -28,9 +27,6 @@ export const indexHeader = (index: number) => ({
 
 /** `ETag: "<modIndex>"` of a single record. */
 export const etag = (r: KvRecord) => ({ etag: `"${r.modIndex}"` });
-
-/** Engine call options: stop waiting when the client goes away. */
-export const signalOf = (c: Context) => ({ signal: c.req.raw.signal });
 
 /**
  * The result of a write, expected to be of `type`. A failed precondition

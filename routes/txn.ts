@@ -10,7 +10,7 @@ import { jsonBody } from "./body.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { tooLarge } from "./errors.ts";
 import { renderTxn } from "./render.ts";
-import { expectResult, indexHeader, json, signalOf } from "./respond.ts";
+import { expectResult, indexHeader, json } from "./respond.ts";
 import { NoQuery, TxnBody } from "./schemas.ts";
 import { checkKey, parseQuery, serializeValue } from "./validate.ts";
 
@@ -62,7 +62,7 @@ export function createTxnRoutes(deps: AppDeps): Hono<AppEnv> {
   app.post(TXN_ROUTE, jsonBody(deps.config.maxBodyBytes), async (c) => {
     parseQuery(c.req.url, NoQuery);
     const cmd = toTxnCommand(c.get("json"), deps.config);
-    const w = await deps.engine.asyncWrite(cmd, signalOf(c));
+    const w = await deps.engine.asyncWrite(cmd);
     const r = expectResult(w, "txn");
     const ops = r.succeeded ? cmd.success : cmd.failure;
     return json(renderTxn(r.succeeded, ops, r.results, w.index), indexHeader(w.index));
