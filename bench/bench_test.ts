@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { parseSeconds } from "./duration.ts";
-import { parseLoadArgs } from "./load.ts";
+import { failed, parseLoadArgs } from "./load.ts";
 import type { Row } from "./measure.ts";
 import { bucketQuantile, describe, diff, parseHistograms } from "./metrics.ts";
 import { cpuPercent, parseStatTicks, parseStatusKiB } from "./procfs.ts";
@@ -130,4 +130,17 @@ Deno.test("ratios are RaftKV over etcd, per scenario present in both", () => {
   });
   const md = ratioTable([row("raftkv", 500, 4), row("etcd", 1000, 2)]);
   assert.match(md, /\| put \| 0\.5 \| 2 \| 2 \| – \|/);
+});
+
+Deno.test("requests without an answer are named by their cause", () => {
+  const refused = new TypeError(
+    "error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)",
+  );
+  assert.deepEqual(failed(refused), {
+    status: 0,
+    ok: false,
+    miss: false,
+    cause: "Connection refused",
+  });
+  assert.equal(failed(new DOMException("signal timed out", "TimeoutError")).cause, "timeout");
 });

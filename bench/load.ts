@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { Samples, type Summary } from "./stats.ts";
-import { type Consistency, etcd, makeValue, raftkv, type Target } from "./targets.ts";
+import { type Consistency, etcd, makeValue, type Outcome, raftkv, type Target } from "./targets.ts";
 import { parseSeconds } from "./duration.ts";
 
 export interface LoadOptions {
@@ -143,19 +143,28 @@ async function prefill(
   return failed;
 }
 
+/** A request that got no HTTP answer, named briefly ("Connection refused"). */
+export function failed(e: unknown): Outcome {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const last = err.message.split(": ").pop() ?? "";
+  const cause = err.name === "TimeoutError" ? "timeout" : last.replace(/\s*\(os error \d+\)/, "");
+  return { status: 0, ok: false, miss: false, cause: cause.slice(0, 40) };
+}
+
 class Tally {
   samples = new Samples();
   errors = 0;
   misses = 0;
   byStatus: Record<string, number> = {};
 
-  record(status: number, ok: boolean, miss: boolean, ms: number): void {
-    if (!ok) {
+  record(r: Outcome, ms: number): void {
+    if (!r.ok) {
       this.errors++;
-      this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
+      const key = r.status === 0 ? `net: ${r.cause}` : String(r.status);
+      this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
       return;
     }
-    if (miss) this.misses++;
+    if (r.miss) this.misses++;
     this.samples.push(ms);
   }
 }
@@ -179,10 +188,8 @@ async function drive(t: Target, urls: string[], o: LoadOptions, tally: Tally) {
       const k = o.sequential ? seq++ % o.keys : Math.floor(Math.random() * o.keys);
       const read = o.mix > 0 && Math.random() < o.mix;
       const r = await (read ? t.get(url, keyName(k)) : t.put(url, keyName(k)))
-        .catch(() => ({ status: 0, ok: false, miss: false }));
-      if (inWindow) {
-        tally.record(r.status, r.ok, r.miss, performance.now() - t0);
-      }
+        .catch(failed);
+      if (inWindow) tally.record(r, performance.now() - t0);
       if (!r.ok) await new Promise((res) => setTimeout(res, ERROR_PAUSE_MS));
     }
   };

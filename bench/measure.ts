@@ -19,7 +19,7 @@ export interface Row {
   scenario: Scenario;
   system: System;
   load?: LoadResult;
-  error?: string;
+  error?: string | undefined;
   /** Per node, % of one core over the measured window. */
   nodeCpu: (number | null)[];
   loadCpu: number | null;
@@ -117,6 +117,20 @@ function finishWindow(row: Row, a: Window, b: Window): void {
   row.batch = describe(diff(a.batch, b.batch));
 }
 
+/** A node that died under load is a finding: the load figures stay, this says why. */
+async function deaths(c: Cluster): Promise<string | undefined> {
+  const dead = c.members.filter((m) => m.proc.exited());
+  if (dead.length === 0) return undefined;
+  const says = await Promise.all(dead.map(async (m) => {
+    const { code, signal } = await m.proc.child.status;
+    return `${m.id} exited during the run (code ${code}, signal ${signal}):\n${await tail(
+      m.proc.log,
+      5,
+    )}`;
+  }));
+  return says.join("\n");
+}
+
 export async function measure(
   system: System,
   s: Scenario,
@@ -139,6 +153,7 @@ export async function measure(
     row.rssBefore = await Promise.all(pids.map(memory));
     await driveLoad(cluster, s, row);
     row.rssAfter = await Promise.all(pids.map(memory));
+    row.error = await deaths(cluster);
   } catch (e) {
     row.error = e instanceof Error ? e.message : String(e);
   } finally {

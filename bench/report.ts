@@ -21,7 +21,7 @@ export function table(head: string[], rows: string[][]): string {
 function errorCell(r: Row): string {
   const l = r.load;
   if (!l) return dash;
-  const codes = Object.entries(l.errorsByStatus).map(([k, n]) => `${k === "0" ? "net" : k}×${n}`);
+  const codes = Object.entries(l.errorsByStatus).map(([k, n]) => `${k}×${n}`);
   return codes.length ? `${l.errors} (${codes.join(", ")})` : "0";
 }
 

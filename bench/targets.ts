@@ -6,6 +6,8 @@ export interface Outcome {
   status: number;
   ok: boolean;
   miss: boolean;
+  /** Why there was no answer, when status is 0. */
+  cause?: string;
 }
 
 export interface Target {
