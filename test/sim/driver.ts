@@ -52,6 +52,15 @@ export function campaign(sim: Sim, id: NodeId): Status {
   return statusOf(sim, id);
 }
 
+/** `id` campaigns until it leads, at most `tries` times. */
+export function elect(sim: Sim, id: NodeId, tries = 3): Status {
+  for (let i = 0; i < tries; i++) {
+    const st = campaign(sim, id);
+    if (st.role === "leader") return st;
+  }
+  throw new SafetyViolation(`${id} did not win an election in ${tries} campaigns`);
+}
+
 /** Proposes `count` entries at `id` and lets them replicate. */
 export function propose(sim: Sim, id: NodeId, count = 1): void {
   for (let i = 0; i < count; i++) sim.run({ kind: "propose", node: id });

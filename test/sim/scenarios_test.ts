@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { NodeId } from "../../src/raft/mod.ts";
 import {
-  campaign,
+  elect,
   leaderOf,
   propose,
   scenario,
@@ -188,19 +188,15 @@ Deno.test("§5.4.2 Figure 8: a leader never commits an old-term entry by countin
     maxSizePerMsg: 1,
   }, (sim) => {
     const net = sim.cluster.net;
-    const elect = (id: NodeId) => {
-      for (let i = 0; i < 3 && statusOf(sim, id).role !== "leader"; i++) campaign(sim, id);
-      assert.equal(statusOf(sim, id).role, "leader");
-    };
     // (a) n1 leads term 1 and replicates 2@1 to n2 only.
-    elect("n1");
+    elect(sim, "n1");
     sim.run({ kind: "split", side: ["n1", "n2"] });
     propose(sim, "n1");
     // (b) n5 wins term 2 with n3, n4 and writes 2@2 locally only.
     sim.run({ kind: "crash", node: "n1" });
     sim.run({ kind: "heal" });
     net.ignore((m) => m.from === "n5" && m.type === "app");
-    elect("n5");
+    elect(sim, "n5");
     sim.run({ kind: "crash", node: "n5" });
     sim.run({ kind: "heal" });
     // (c) n1 wins term 3 and brings 2@1 to n3 and n4 (a majority with
@@ -212,14 +208,14 @@ Deno.test("§5.4.2 Figure 8: a leader never commits an old-term entry by countin
       m.type === "app" && m.entries.some((e) => e.term === 3) &&
       (m.to === "n2" || hasTwo(m.to))
     );
-    elect("n1");
+    elect(sim, "n1");
     ticks(sim, 3);
     assert.equal(statusOf(sim, "n1").commit, 1, "2@1 is on a majority yet not committed");
     // (d) n5 returns and wins: it overwrites index 2 with its 2@2.
     sim.run({ kind: "crash", node: "n1" });
     sim.run({ kind: "heal" });
     sim.run({ kind: "restart", node: "n5" });
-    elect("n5");
+    elect(sim, "n5");
     settle(sim);
     assert.equal(sim.inv.log.appliedAt(2)?.term, 2);
   });
@@ -232,7 +228,7 @@ Deno.test({
     scenario({ seed: 9, nodes: 3 }, (sim) => {
       const change = (type: "addLearner", nodeId: NodeId) =>
         sim.run({ kind: "confChange", node: "n3", cc: { type, nodeId, context: "" } });
-      campaign(sim, "n3");
+      elect(sim, "n3");
       change("addLearner", "n2");
       ticks(sim, 2);
       assert.deepEqual(statusOf(sim, "n1").confState.voters, ["n1", "n3"]);

@@ -81,7 +81,8 @@ export class Sim {
       case "read":
         return this.#read(ev.node);
       case "campaign":
-        return c.campaign(ev.node), "";
+        c.campaign(ev.node);
+        return "";
       case "confChange":
       case "transfer":
         return this.#leaderOp(ev);
@@ -90,29 +91,37 @@ export class Sim {
     }
   }
 
+  /** Network and node faults. */
   #fault(ev: SimEvent): string {
     const c = this.cluster;
-    const net = c.net;
     switch (ev.kind) {
       case "isolate":
-        return net.isolate(ev.node, c.ids()), "";
+        c.net.isolate(ev.node, c.ids());
+        break;
       case "cut":
-        return net.cut(ev.from, ev.to), "";
+        c.net.cut(ev.from, ev.to);
+        break;
       case "split":
-        return net.cutBetween(ev.side, c.ids().filter((id) => !ev.side.includes(id))), "";
+        c.net.cutBetween(ev.side, c.ids().filter((id) => !ev.side.includes(id)));
+        break;
       case "heal":
-        return net.heal(), "";
+        c.net.heal();
+        break;
       case "faults":
-        return net.faults = { ...ev.faults }, "";
+        c.net.faults = { ...ev.faults };
+        break;
       case "crash":
-        return c.crash(ev.node, ev.torn ?? false), ev.torn ? "torn write" : "";
+        c.crash(ev.node, ev.torn ?? false);
+        return ev.torn ? "torn write" : "";
       case "restart":
-        return c.restart(ev.node), "";
+        c.restart(ev.node);
+        break;
       case "compact":
         return c.compact(ev.node) ? `compacted to ${c.node(ev.node).sm.index}` : "no-op";
       default:
         throw new TypeError(`Unhandled event ${ev.kind}`);
     }
+    return "";
   }
 
   #deliver(count: number): string {
@@ -127,7 +136,10 @@ export class Sim {
 
   #ready(id: NodeId, both: boolean): string {
     const c = this.cluster;
-    if (both) return describeReady(c.processReady(id) ?? EMPTY_READY);
+    if (both) {
+      const rd = c.processReady(id);
+      return rd === null ? "" : describeReady(rd);
+    }
     if (c.node(id).inflight !== null) return c.finishReady(id) ? "persisted" : "";
     const rd = c.startReady(id);
     return rd === null ? "" : `taken ${describeReady(rd)}`;
@@ -158,7 +170,10 @@ export class Sim {
   #leaderOp(ev: SimEvent & { kind: "confChange" | "transfer" }): string {
     if (this.cluster.node(ev.node).raw === null) return "down";
     try {
-      if (ev.kind === "transfer") return this.cluster.transferLeader(ev.node, ev.to), "";
+      if (ev.kind === "transfer") {
+        this.cluster.transferLeader(ev.node, ev.to);
+        return "";
+      }
       const { index, term } = this.cluster.proposeConfChange(ev.node, ev.cc);
       this.proposals.push({ data: encodeConfChange(ev.cc), index, term });
       this.fresh = this.fresh.filter((id) => id !== ev.cc.nodeId);
@@ -199,18 +214,6 @@ export class Sim {
     };
   }
 }
-
-const EMPTY_READY = {
-  softState: null,
-  hardState: null,
-  entries: [],
-  snapshot: null,
-  committedEntries: [],
-  messages: [],
-  persistedMessages: [],
-  readStates: [],
-  mustSync: false,
-} as const;
 
 export function describeEvent(ev: SimEvent): string {
   switch (ev.kind) {
