@@ -12,7 +12,12 @@ import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerClient } from "./peer_client.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
-import type { SnapshotData, SnapshotSource, Transport } from "./transport.ts";
+import {
+  batchByPeer,
+  type SnapshotData,
+  type SnapshotSource,
+  type Transport,
+} from "./transport.ts";
 import { failpoints } from "../failpoints/registry.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
@@ -47,16 +52,7 @@ export class HttpTransport implements Transport {
   }
 
   send(messages: readonly Message[], trace?: BatchTrace): void {
-    const byPeer = new Map<string, Message[]>();
-    for (const m of messages) {
-      if (m.type === "snap") {
-        this.#sendSnapshot(m);
-        continue;
-      }
-      let list = byPeer.get(m.to);
-      if (!list) byPeer.set(m.to, list = []);
-      list.push(m);
-    }
+    const byPeer = batchByPeer(messages, (m) => this.#sendSnapshot(m));
     for (const [peer, list] of byPeer) this.#client(peer)?.enqueue(list, trace);
   }
 

@@ -8,7 +8,7 @@ import { context } from "@opentelemetry/api";
 import type { Message } from "../raft/messages.ts";
 import { REGION_ID } from "../telemetry/names.ts";
 import type { PeerReceiver } from "./peer_routes.ts";
-import type { SnapshotSource, Transport } from "./transport.ts";
+import { batchByPeer, type SnapshotSource, type Transport } from "./transport.ts";
 
 export class MemoryHub {
   readonly receivers = new Map<string, PeerReceiver>();
@@ -44,16 +44,7 @@ export class MemoryTransport implements Transport {
   ) {}
 
   send(messages: readonly Message[]): void {
-    const byPeer = new Map<string, Message[]>();
-    for (const m of messages) {
-      if (m.type === "snap") {
-        this.#snapshot(m);
-        continue;
-      }
-      let list = byPeer.get(m.to);
-      if (!list) byPeer.set(m.to, list = []);
-      list.push(m);
-    }
+    const byPeer = batchByPeer(messages, (m) => this.#snapshot(m));
     for (const [to, list] of byPeer) this.hub.deliver(this.selfId, to, list);
   }
 

@@ -29,3 +29,24 @@ export interface SnapshotData {
 
 /** Where the transport gets snapshots to stream to followers (§7). */
 export type SnapshotSource = (msg: MsgSnap) => SnapshotData;
+
+/**
+ * Splits one Ready's messages into one batch per peer, in order; snapshots
+ * go to `onSnap` (they are streamed on their own).
+ */
+export function batchByPeer(
+  messages: readonly Message[],
+  onSnap: (m: MsgSnap) => void,
+): Map<string, Message[]> {
+  const byPeer = new Map<string, Message[]>();
+  for (const m of messages) {
+    if (m.type === "snap") {
+      onSnap(m);
+      continue;
+    }
+    let list = byPeer.get(m.to);
+    if (!list) byPeer.set(m.to, list = []);
+    list.push(m);
+  }
+  return byPeer;
+}
