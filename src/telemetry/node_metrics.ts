@@ -62,7 +62,7 @@ function defineMetrics(r: Registry) {
     ),
     batchSize: r.histogram(
       "raftkv_batch_size",
-      "Entries persisted per Ready batch",
+      "Entries per raft-engine write (one group commit of queued Readies)",
       SIZE_BUCKETS,
     ),
     applyBatchSize: r.histogram(
@@ -95,7 +95,7 @@ function defineMetrics(r: Registry) {
     ),
     snapshotsReceived: r.counter(
       "raftkv_snapshots_received_total",
-      "Snapshots installed from the leader",
+      "Snapshots received from the leader (staged for install)",
     ),
     forwarded: r.counter(
       "raftkv_forwarded_requests_total",

@@ -116,7 +116,7 @@ function linkedBatch(rx: Rx, leader: string, name: string): OtlpSpan | undefined
 
 Deno.test("tracing: one write is one trace across three nodes", opts, async (t) => {
   const rx = OtlpReceiver.start();
-  const args = ["--enable-failpoints", "--request-timeout-ms", "1500"];
+  const args = ["--enable-failpoints", "--request-timeout-ms", "1500", "--election-ticks", "30"];
   const c = await tracedCluster(rx, args).catch(async (e) => {
     await rx.stop();
     throw e;
