@@ -7,7 +7,7 @@
  * - Leader Append-Only: a leader never overwrites or deletes its entries.
  * - Log Matching: each (index, term) names one entry and one predecessor
  *   term, so by induction two logs agreeing on (index, term) agree before it.
- *   Checked on every log write (a Ready's snapshot and entries).
+ *   Checked on every log write (the entries of each Ready).
  * - Leader Completeness: a leader's log holds every entry applied anywhere.
  * - State Machine Safety: all nodes apply the same entry at each index and
  *   reach the same state hash (snapshots included).
