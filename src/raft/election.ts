@@ -4,7 +4,7 @@
  * @module
  */
 import type { Raft } from "./raft.ts";
-import type { MsgVote } from "./messages.ts";
+import type { MsgVote, MsgVoteResp } from "./messages.ts";
 import type { VoteResult } from "./quorum.ts";
 import { NONE } from "./types.ts";
 import { hasUnappliedConfChanges } from "./membership.ts";
@@ -80,7 +80,22 @@ export function handleVoteRequest(r: Raft, m: MsgVote): void {
     }
     return;
   }
-  r.send({ type, from: r.id, to: m.from, term: r.term, reject: true });
+  const commit = r.raftLog.committed;
+  const commitTerm = r.raftLog.termOrZero(commit);
+  r.send({ type, from: r.id, to: m.from, term: r.term, reject: true, commit, commitTerm });
+}
+
+/**
+ * A rejecting voter tells its commit index: if our log holds that entry, it
+ * is committed for us too (Log Matching), and applying it may update a stale
+ * membership that could otherwise never win an election.
+ */
+export function learnCommit(r: Raft, m: MsgVoteResp): void {
+  const { commit, commitTerm } = m;
+  if (!m.reject || commit === undefined || commitTerm === undefined) return;
+  if (commit > r.raftLog.committed && r.raftLog.matchTerm(commit, commitTerm)) {
+    r.raftLog.commitTo(commit);
+  }
 }
 
 /** Records a vote and returns the election's state. */

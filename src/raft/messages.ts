@@ -47,6 +47,14 @@ export interface MsgVote extends Envelope {
 export interface MsgVoteResp extends Envelope {
   readonly type: "voteResp" | "preVoteResp";
   readonly reject: boolean;
+  /**
+   * On reject: the voter's commit index and that entry's term. A candidate
+   * whose log holds that entry learns it is committed, so a committed but
+   * unknown conf change cannot leave it campaigning in a stale
+   * configuration forever (apply-time membership, etcd issue 12359).
+   */
+  readonly commit?: number;
+  readonly commitTerm?: number;
 }
 
 /** Heartbeat; `context` carries a ReadIndex round id (empty for none). */

@@ -16,7 +16,7 @@ import { RaftLog } from "./log.ts";
 import { ProgressTracker } from "./tracker.ts";
 import { ReadOnly } from "./read_only.ts";
 import { RaftError } from "./errors.ts";
-import { handleVoteRequest, hup } from "./election.ts";
+import { handleVoteRequest, hup, learnCommit } from "./election.ts";
 import { bcastHeartbeat, tickSnapshots } from "./replicate.ts";
 import { appendEntries, stepLeader } from "./step_leader.ts";
 import { stepCandidate } from "./step_candidate.ts";
@@ -264,7 +264,10 @@ export class Raft {
       return;
     }
     if (m.type === "vote" || m.type === "preVote") handleVoteRequest(this, m);
-    else this.#step(this, m);
+    else {
+      if (m.type === "voteResp" || m.type === "preVoteResp") learnCommit(this, m);
+      this.#step(this, m);
+    }
   }
 
   /** Returns false when `m` is to be ignored. */

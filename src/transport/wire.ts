@@ -50,6 +50,8 @@ const message = z.discriminatedUnion("type", [
     ...base,
     type: z.enum(["voteResp", "preVoteResp"]),
     reject: z.boolean(),
+    commit: idx.optional(),
+    commitTerm: idx.optional(),
   })
     .strict(),
   z.object({

@@ -6,8 +6,7 @@
  */
 import type { NodeId, Status } from "../../src/raft/mod.ts";
 import type { Sim } from "./sim.ts";
-import type { SimNode } from "./sim_node.ts";
-import { check, KnownIssue, SafetyViolation } from "./violation.ts";
+import { check, SafetyViolation } from "./violation.ts";
 
 /** Heals the network and restarts every node not decommissioned. */
 export function healAll(sim: Sim): void {
@@ -74,27 +73,7 @@ export function stabilize(sim: Sim, maxTicks: number): number {
     if (settledLeader(sim) !== null) return t;
     sim.run({ kind: "tick", node: null });
   }
-  const what = `Liveness: no settled leader ${maxTicks} ticks after healing`;
-  if (isStaleVoterStall(sim)) throw new KnownIssue("F1", what);
-  throw new SafetyViolation(what);
-}
-
-/**
- * FINDINGS F1 (apply-time membership): no voter of the newest configuration
- * any node applied has applied it itself, so each campaigns in a stale one.
- */
-function isStaleVoterStall(sim: Sim): boolean {
-  let newest: SimNode | null = null;
-  for (const n of sim.cluster.up()) {
-    if (newest === null || n.sm.index > newest.sm.index) newest = n;
-  }
-  const conf = newest?.raw?.status().confState;
-  if (conf === undefined) return false;
-  const key = JSON.stringify(conf);
-  return conf.voters.every((v) => {
-    const st = sim.cluster.status(v);
-    return st !== null && JSON.stringify(st.confState) !== key;
-  });
+  throw new SafetyViolation(`Liveness: no settled leader ${maxTicks} ticks after healing`);
 }
 
 /**

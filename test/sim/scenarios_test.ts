@@ -223,7 +223,6 @@ Deno.test("§5.4.2 Figure 8: a leader never commits an old-term entry by countin
 
 Deno.test({
   name: "§4.1 FINDINGS F1: a leader that demotes itself leaves the sole voter able to win",
-  ignore: true, // TODO(#2): unignore once the core fixes F1 (test/sim/FINDINGS.md)
   fn: () =>
     scenario({ seed: 9, nodes: 3 }, (sim) => {
       const change = (type: "addLearner", nodeId: NodeId) =>
