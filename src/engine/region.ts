@@ -1,6 +1,6 @@
 /**
  * One Raft group (TiKV's region; there is one, id 1, today): the PeerFsm
- * with its ApplyFsm, ProposalQueue, ReadIndexQueue and lease, and the hooks
+ * with its ApplyFsm, ProposalQueue and Reads (ReadIndex, lease), and the hooks
  * that tie them together. The ticker is the only owner of time.
  * @module
  */
@@ -18,9 +18,10 @@ import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import type { ApplyFsm } from "./apply_fsm.ts";
 import type { PeerStorage } from "./peer_storage.ts";
 import { PeerFsm } from "./peer_fsm.ts";
+import { SnapshotStage } from "./snapshot_stage.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
-import { ReadIndexQueue } from "./read_index_queue.ts";
-import { LeaderLease } from "./lease.ts";
+import { Reads } from "./reads.ts";
+import type { ReadIndexQueue } from "./read_index_queue.ts";
 import { addressBook, toConfState } from "./membership.ts";
 import { LeadershipChangedError, NotLeaderError, UnavailableError } from "./errors.ts";
 import type { WriteResult } from "./types.ts";
@@ -41,16 +42,19 @@ export interface RegionOptions {
 export class Region {
   readonly fsm: PeerFsm;
   readonly proposals = new ProposalQueue();
-  readonly reads: ReadIndexQueue;
-  readonly lease: LeaderLease;
+  readonly readSvc: Reads;
+
+  /** The ReadIndex queue (the ApplyFsm answers its waiters). */
+  get reads(): ReadIndexQueue {
+    return this.readSvc.queue;
+  }
   readonly leaderWaiters = new LeaderWaiters();
   readonly lastContact = new Map<string, number>();
   #members: Membership;
-  #staged = new Map<string, { records: KvRecord[]; membership: Membership }>();
+  readonly #snapshots = new SnapshotStage();
   #ticks = 0;
   /** Waiters woken on the next tick (rare admin paths, never the hot path). */
   #tickWaiters: (() => void)[] = [];
-  #readsScheduled = false;
   /** Set by stop(): no Ready is taken any more, so new requests could never finish. */
   #stopped = false;
   #now: () => number;
@@ -65,10 +69,14 @@ export class Region {
     readonly log: Logger = Logger.silent(),
   ) {
     this.#now = opts.now ?? (() => performance.now());
-    this.reads = new ReadIndexQueue(
-      `${opts.id}-${crypto.randomUUID().slice(0, 8)}`,
-    );
-    this.lease = new LeaderLease(opts.leaseMs);
+    this.readSvc = new Reads(node, apply, {
+      prefix: `${opts.id}-${crypto.randomUUID().slice(0, 8)}`,
+      leaseMs: opts.leaseMs,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      retryMs: opts.electionTicks * opts.tickMs,
+      now: this.#now,
+      kick: () => this.fsm.kick(),
+    });
     this.#members = apply.membership;
     transport.setPeers(addressBook(this.#members));
     this.fsm = new PeerFsm(
@@ -205,36 +213,12 @@ export class Region {
 
   /** Resolves once a ReadIndex round confirmed an index and it is applied. */
   readIndex(): Promise<void> {
-    if (this.#stopped) return Promise.reject(shuttingDown());
-    return new Promise((resolve, reject) => {
-      this.reads.enqueue({
-        deadline: this.#now() + this.opts.requestTimeoutMs,
-        resolve: () => resolve(),
-        reject,
-      });
-      this.#scheduleReads();
-    });
+    return this.#stopped ? Promise.reject(shuttingDown()) : this.readSvc.readIndex();
   }
 
   /** Serves at the local commit index while the lease holds; else ReadIndex. */
   leaseRead(): Promise<void> {
-    if (this.#stopped) return Promise.reject(shuttingDown());
-    const st = this.node.status();
-    const now = this.#now();
-    if (
-      !this.lease.valid(now, st.term) || !st.committedInTerm ||
-      st.leadTransferee
-    ) {
-      return this.readIndex();
-    }
-    return new Promise((resolve, reject) => {
-      const w = {
-        deadline: now + this.opts.requestTimeoutMs,
-        resolve: () => resolve(),
-        reject,
-      };
-      this.reads.awaitIndex(st.commit, w, this.apply.appliedIndex);
-    });
+    return this.#stopped ? Promise.reject(shuttingDown()) : this.readSvc.leaseRead();
   }
 
   tick(): void {
@@ -243,13 +227,8 @@ export class Region {
     this.#ticks++;
     const now = this.#now();
     this.proposals.sweep(now);
-    this.reads.sweep(now);
-    this.reads.retryStale(now, this.opts.electionTicks * this.opts.tickMs);
     this.leaderWaiters.sweep(now);
-    if (this.isLeader() && this.#ticks % this.opts.heartbeatTicks === 0) {
-      this.node.readIndex(this.reads.emptyRound(now));
-    }
-    this.#issueReads();
+    this.readSvc.tick(this.isLeader() && this.#ticks % this.opts.heartbeatTicks === 0);
     this.#observeMetrics();
     if (this.#ticks % 10 === 0) this.fsm.compactSoon();
     this.fsm.kick();
@@ -267,8 +246,7 @@ export class Region {
     // it accepted that the loop has not installed yet (a clear() here did:
     // #installSnapshot then threw, a fatal exit); installing clears instead.
     if (h.term < this.term) return;
-    const token = `staged-${h.meta.index}-${h.meta.term}`;
-    this.#staged.set(token, { records, membership: h.membership });
+    const token = this.#snapshots.stage(h, records);
     this.metrics.snapshotsReceived.inc();
     this.log.debug("snapshot received", {
       from: h.from,
@@ -295,54 +273,15 @@ export class Region {
     await this.apply.flush();
     const e = shuttingDown();
     this.proposals.rejectAll(e, "shutdown");
-    this.reads.rejectAll(e);
+    this.readSvc.queue.rejectAll(e);
     this.leaderWaiters.rejectAll(e);
-  }
-
-  /**
-   * Issues waiting reads on a later microtask, so that reads arriving in
-   * the same turn share one round (calling #issueReads at once sent the
-   * first read of a burst alone).
-   */
-  #scheduleReads(): void {
-    if (this.#readsScheduled) return;
-    this.#readsScheduled = true;
-    queueMicrotask(() => {
-      this.#readsScheduled = false;
-      this.#issueReads();
-    });
-  }
-
-  /**
-   * One round with reads in flight at a time, on leader and follower alike:
-   * later reads wait and share the next round. (The old check, leader-only
-   * `inflight > 1`, let a second round out and counted lease rounds, and a
-   * follower forwarded one MsgReadIndex, so one leader round, per read.)
-   */
-  #issueReads(): void {
-    if (this.reads.pending === 0) return;
-    if (this.reads.inflightReads > 0) return;
-    const round = this.reads.takeRound(this.#now());
-    if (round && !this.node.readIndex(round.context)) {
-      this.reads.unissue(round.context);
-    }
-    this.fsm.kick();
   }
 
   #hooks() {
     return {
       softState: (prev: SoftState, next: SoftState) => this.#softState(prev, next),
-      readState: (ctx: string, index: number) => {
-        const issued = this.reads.confirmed(
-          ctx,
-          index,
-          this.apply.appliedIndex,
-        );
-        if (issued !== null && this.isLeader()) {
-          this.lease.renew(issued, this.term);
-        }
-        this.#issueReads();
-      },
+      readState: (ctx: string, index: number) =>
+        this.readSvc.confirmed(ctx, index, this.isLeader() ? this.term : null),
       membership: (m: Membership) => {
         this.log.info("membership changed", {
           voters: m.voters.map((v) => v.id),
@@ -368,7 +307,7 @@ export class Region {
       this.log.debug("role changed", { role: next.role, previous: prev.role });
     }
     if (prev.role === "leader" && next.role !== "leader") {
-      this.lease.expire();
+      this.readSvc.lease.expire();
       this.proposals.rejectAll(
         new LeadershipChangedError(),
         "leadership_changed",
@@ -391,9 +330,7 @@ export class Region {
 
   async #installSnapshot(rd: Ready): Promise<void> {
     const snap = rd.snapshot!;
-    const staged = this.#staged.get(snap.data);
-    if (!staged) throw new Error(`No staged snapshot for "${snap.data}"`);
-    this.#staged.clear(); // the others are superseded or were rejected
+    const staged = this.#snapshots.take(snap.data);
     this.#members = staged.membership;
     this.transport.setPeers(addressBook(staged.membership));
     await this.apply.install({ ...snap.meta, ...staged });
