@@ -28,12 +28,17 @@ export function applyConfEntry(r: Raft, e: Entry): void {
 
 /**
  * Switches to `cs`. A leader that is no longer a voter broadcasts its
- * commit index and steps down; otherwise the quorum may have changed, so it
+ * commit index and steps down, a candidate stops campaigning; otherwise the quorum may have changed, so it
  * re-evaluates commit and starts replicating to new members.
  */
 export function switchToConfig(r: Raft, cs: ConfState): void {
   r.trk.setConf(cs, r.raftLog.lastIndex());
-  if (r.role !== "leader") return;
+  if (r.role !== "leader") {
+    // A candidate that learns it is no longer a voter (a committed demotion
+    // learned late, e.g. from a vote reply) must not go on to win.
+    if (r.role !== "follower" && !r.trk.isVoter(r.id)) r.becomeFollower(r.term, NONE);
+    return;
+  }
   if (!r.trk.isVoter(r.id)) {
     bcastAppend(r, true);
     r.becomeFollower(r.term, NONE);

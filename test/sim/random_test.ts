@@ -29,6 +29,12 @@ const SEED = envInt("SEED");
 const SEEDS = envInt("SEEDS") ?? 2000;
 const SEED_FROM = envInt("SEED_FROM") ?? 1;
 const BATCH = 100;
+/**
+ * Seeds outside the CI range that once failed: 7373, a candidate that
+ * learned its own demotion from a vote reply and still won (fixed in
+ * membership.ts switchToConfig).
+ */
+const REGRESSION_SEEDS = [7373];
 
 function sum(rs: readonly RunResult[], f: (r: RunResult) => number): number {
   return rs.reduce((a, r) => a + f(r), 0);
@@ -49,6 +55,9 @@ if (SEED !== undefined) {
         }
       });
     }
+    await t.step(`regression seeds ${REGRESSION_SEEDS.join(", ")}`, () => {
+      for (const seed of REGRESSION_SEEDS) results.push(runSchedule(seed, EVENTS));
+    });
     const known = results.filter((r) => r.knownIssue !== null);
     if (known.length > 0) {
       const seeds = known.map((r) => `${r.seed} (${r.knownIssue})`).join(", ");
