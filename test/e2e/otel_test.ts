@@ -114,6 +114,97 @@ function linkedBatch(rx: Rx, leader: string, name: string): OtlpSpan | undefined
   );
 }
 
+/** What every step needs: the receiver, the cluster and who is who. */
+interface Ctx {
+  readonly rx: Rx;
+  readonly c: TestCluster;
+  readonly leader: string;
+  /** The follower writes are sent to. */
+  readonly f: string;
+  readonly other: string;
+}
+
+async function writeToFollower({ rx, c, leader, f, other }: Ctx): Promise<void> {
+  assert.equal((await put(c.node(f).url, "traced", { n: 1 })).status, 200);
+  await until("the write's spans", () => writeTrace(rx, "traced", f, leader, other));
+}
+
+async function clientTraceparent({ rx, c, leader, f, other }: Ctx): Promise<void> {
+  const tid = crypto.randomUUID().replaceAll("-", "");
+  const sid = tid.slice(0, 16);
+  const res = await put(c.node(f).url, "parented", 1, { traceparent: `00-${tid}-${sid}-01` });
+  assert.equal(res.status, 200);
+  await until("the parented trace", () => {
+    const root = putServerSpan(rx, f, "parented");
+    assert.equal(root.traceId, tid);
+    assert.equal(root.parentSpanId, sid);
+    return writeTrace(rx, "parented", f, leader, other);
+  });
+}
+
+async function batchLinks({ rx, c, leader }: Ctx): Promise<void> {
+  let round = 0;
+  await until("a batch serving several requests", async () => {
+    const url = c.node(leader).url;
+    const puts = Array.from({ length: 32 }, (_, i) => put(url, `c${round}-${i}`, i));
+    for (const r of await Promise.all(puts)) assert.equal(r.status, 200);
+    round++;
+    const want = ["raftkv.append", "raftkv.commit", "raftkv.apply"];
+    return want.every((n) => linkedBatch(rx, leader, n)) ? true : undefined;
+  }, 20_000);
+}
+
+async function boundedTraces({ rx, leader }: Ctx): Promise<void> {
+  // ~2 s of heartbeats and their answers (a tick is 50 ms): enough to grow
+  // any trace they were wrongly chained into.
+  const peerPosts = () =>
+    rx.spans.filter((s) =>
+      s.kind === KIND.server && s.attributes["url.path"] === "/raft/v1/messages"
+    ).length;
+  await until("heartbeats exported", () => peerPosts() > 300 ? true : undefined, 30_000);
+  const sizes = new Map<string, number>();
+  for (const s of rx.spans) sizes.set(s.traceId, (sizes.get(s.traceId) ?? 0) + 1);
+  const biggest = Math.max(...sizes.values());
+  assert.ok(biggest < 80, `largest trace has ${biggest} of ${rx.spans.length} spans`);
+  const batch = new Set(["raftkv.replicate", "raftkv.append", "raftkv.commit", "raftkv.apply"]);
+  for (const s of rx.spans) {
+    if (s.service !== svc(leader) || !batch.has(s.name)) continue;
+    const served = rx.trace(s.traceId).some((p) => p.name === "raftkv.propose");
+    assert.ok(served, `${s.name} serves a request`);
+  }
+}
+
+async function errorStatus({ rx, c, leader, f }: Ctx): Promise<void> {
+  // Apply paused on the leader: the write commits but never answers, so the
+  // leader's proposal times out and the follower's forward fails.
+  const fp = `${c.node(leader).url}/debug/failpoints/apply.before`;
+  const pause = JSON.stringify({ kind: "pause" });
+  const set = await fetch(fp, { method: "PUT", body: pause, headers: JSON_TYPE });
+  assert.equal(set.status, 200, await set.text());
+  try {
+    assert.equal((await put(c.node(f).url, "stuck", 1)).status, 504);
+    await until("the error spans", () => {
+      const t = rx.trace(putServerSpan(rx, f, "stuck").traceId);
+      const forward = one(t, svc(f), "raftkv.forward");
+      const propose = one(t, svc(leader), "raftkv.propose");
+      assert.equal(forward.status.code, STATUS.error);
+      assert.equal(propose.status.code, STATUS.error);
+      assert.match(propose.status.message, /TimeoutError/);
+      return true;
+    });
+  } finally {
+    await (await fetch(fp, { method: "DELETE" })).body?.cancel();
+  }
+}
+
+const STEPS: readonly [string, (ctx: Ctx) => Promise<void>][] = [
+  ["a PUT to a follower: forward, propose, append, replicate, commit, apply", writeToFollower],
+  ["a client's traceparent is continued, not duplicated", clientTraceparent],
+  ["concurrent PUTs: batch spans link to every request they serve", batchLinks],
+  ["background traffic never grows a request's trace", boundedTraces],
+  ["errors set the span status", errorStatus],
+];
+
 Deno.test("tracing: one write is one trace across three nodes", opts, async (t) => {
   const rx = OtlpReceiver.start();
   const args = ["--enable-failpoints", "--request-timeout-ms", "1500", "--election-ticks", "30"];
@@ -123,90 +214,9 @@ Deno.test("tracing: one write is one trace across three nodes", opts, async (t) 
   });
   try {
     const leader = await c.waitLeader();
-    const [f, other] = c.nodes.map((n) => n.spec.id).filter((id) => id !== leader) as [
-      string,
-      string,
-    ];
-
-    await t.step(
-      "a PUT to a follower: forward, propose, append, replicate, commit, apply",
-      async () => {
-        assert.equal((await put(c.node(f).url, "traced", { n: 1 })).status, 200);
-        await until("the write's spans", () => writeTrace(rx, "traced", f, leader, other));
-      },
-    );
-
-    await t.step("a client's traceparent is continued, not duplicated", async () => {
-      const tid = crypto.randomUUID().replaceAll("-", "");
-      const sid = tid.slice(0, 16);
-      const res = await put(c.node(f).url, "parented", 1, { traceparent: `00-${tid}-${sid}-01` });
-      assert.equal(res.status, 200);
-      await until("the parented trace", () => {
-        const root = putServerSpan(rx, f, "parented");
-        assert.equal(root.traceId, tid);
-        assert.equal(root.parentSpanId, sid);
-        return writeTrace(rx, "parented", f, leader, other);
-      });
-    });
-
-    await t.step("concurrent PUTs: batch spans link to every request they serve", async () => {
-      let round = 0;
-      await until("a batch serving several requests", async () => {
-        const puts = Array.from(
-          { length: 32 },
-          (_, i) => put(c.node(leader).url, `c${round}-${i}`, i),
-        );
-        for (const r of await Promise.all(puts)) assert.equal(r.status, 200);
-        round++;
-        const want = ["raftkv.append", "raftkv.commit", "raftkv.apply"];
-        return want.every((n) => linkedBatch(rx, leader, n)) ? true : undefined;
-      }, 20_000);
-    });
-
-    await t.step("background traffic never grows a request's trace", async () => {
-      // ~2 s of heartbeats and their answers (a tick is 50 ms): enough to
-      // grow any trace they were wrongly chained into.
-      const peerPosts = () =>
-        rx.spans.filter((s) =>
-          s.kind === KIND.server && s.attributes["url.path"] === "/raft/v1/messages"
-        ).length;
-      await until("heartbeats exported", () => peerPosts() > 300 ? true : undefined, 30_000);
-      const sizes = new Map<string, number>();
-      for (const s of rx.spans) sizes.set(s.traceId, (sizes.get(s.traceId) ?? 0) + 1);
-      const biggest = Math.max(...sizes.values());
-      assert.ok(biggest < 80, `largest trace has ${biggest} of ${rx.spans.length} spans`);
-      const batch = new Set(["raftkv.replicate", "raftkv.append", "raftkv.commit", "raftkv.apply"]);
-      for (const s of rx.spans) {
-        if (s.service !== svc(leader) || !batch.has(s.name)) continue;
-        assert.ok(
-          rx.trace(s.traceId).some((p) => p.name === "raftkv.propose"),
-          `${s.name} serves a request`,
-        );
-      }
-    });
-
-    await t.step("errors set the span status", async () => {
-      // Apply paused on the leader: the write commits but never answers, so
-      // the leader's proposal times out and the follower's forward fails.
-      const fp = `${c.node(leader).url}/debug/failpoints/apply.before`;
-      const pause = JSON.stringify({ kind: "pause" });
-      const set = await fetch(fp, { method: "PUT", body: pause, headers: JSON_TYPE });
-      assert.equal(set.status, 200, await set.text());
-      try {
-        assert.equal((await put(c.node(f).url, "stuck", 1)).status, 504);
-        await until("the error spans", () => {
-          const t = rx.trace(putServerSpan(rx, f, "stuck").traceId);
-          const forward = one(t, svc(f), "raftkv.forward");
-          const propose = one(t, svc(leader), "raftkv.propose");
-          assert.equal(forward.status.code, STATUS.error);
-          assert.equal(propose.status.code, STATUS.error);
-          assert.match(propose.status.message, /TimeoutError/);
-          return true;
-        });
-      } finally {
-        await (await fetch(fp, { method: "DELETE" })).body?.cancel();
-      }
-    });
+    const [f, other] = c.nodes.map((n) => n.spec.id).filter((id) => id !== leader);
+    const ctx: Ctx = { rx, c, leader, f: f!, other: other! };
+    for (const [name, fn] of STEPS) await t.step(name, () => fn(ctx));
   } catch (e) {
     console.error(c.describe());
     throw e;
