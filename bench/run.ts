@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import type { System } from "./cluster.ts";
 import { parseSeconds } from "./duration.ts";
 import { measure, type Row } from "./measure.ts";
-import { loadAverage, machine } from "./procfs.ts";
+import { cpuTicks, loadAverage, machine } from "./procfs.ts";
 import { cleanupAll, cleanupOnSignals } from "./procs.ts";
 import { report } from "./report.ts";
 import { allScenarios, pickScenarios } from "./scenarios.ts";
@@ -91,6 +91,11 @@ async function systems(
   if (etcd) list.push("etcd");
   else if (o.etcd) {
     notes.push("etcd skipped: not on PATH (apt-get install etcd-server)");
+  }
+  if (Deno.build.os === "linux" && await cpuTicks(Deno.pid) === null) {
+    notes.push(
+      "CPU and RSS not measured: Deno 2 reads /proc only with -A (deno run -A bench/run.ts)",
+    );
   }
   return { list, notes };
 }
