@@ -61,7 +61,7 @@ function observe(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const route = routeOf(c);
     const code = String(c.res.status);
     metrics.httpRequests.inc({ route, method: methodLabel(c.req.method), code });
-    metrics.httpLatency.observe((performance.now() - t0) / 1000, { route });
+    metrics.httpLatency.observe((performance.now() - t0) / 1000, { route, code });
   };
 }
 

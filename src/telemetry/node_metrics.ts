@@ -33,7 +33,7 @@ function defineMetrics(r: Registry) {
     ),
     httpLatency: r.histogram(
       "raftkv_http_request_duration_seconds",
-      "HTTP request latency by route",
+      "HTTP request latency by route and code",
       LATENCY_BUCKETS,
     ),
     term: r.gauge("raftkv_raft_term", "Current Raft term"),

@@ -54,7 +54,7 @@ Deno.test("GET /metrics renders Prometheus text with route patterns, not raw pat
   assert.match(text, /raftkv_http_requests_total\{code="404",method="GET",route="unmatched"\} 1/);
   assert.match(
     text,
-    /raftkv_http_request_duration_seconds_count\{route="\/v1\/kv\/:key\{\.\+\}"\} 2/,
+    /raftkv_http_request_duration_seconds_count\{code="404",route="\/v1\/kv\/:key\{\.\+\}"\} 1/,
   );
   assert.match(text, /raftkv_http_requests_total\{code="404",method="OTHER",route="unmatched"\} 1/);
   assert.doesNotMatch(text, /users\/1|BREW/);
