@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { parseSeconds } from "./duration.ts";
 import { failed, parseLoadArgs } from "./load.ts";
-import type { Row } from "./measure.ts";
+import { emptyRow, type Row } from "./measure.ts";
 import { bucketQuantile, describe, diff, parseHistograms } from "./metrics.ts";
 import { cpuPercent, parseStatTicks, parseStatusKiB } from "./procfs.ts";
 import { ratioTable } from "./report.ts";
@@ -103,14 +103,7 @@ Deno.test("ratios are RaftKV over etcd, per scenario present in both", () => {
   const [put] = allScenarios({ durationS: 1, writes: 1 });
   assert.ok(put);
   const row = (system: "raftkv" | "etcd", throughput: number, p: number): Row => ({
-    scenario: put,
-    system,
-    nodeCpu: [],
-    loadCpu: null,
-    cpuUsPerOp: null,
-    batch: "",
-    rssBefore: [],
-    rssAfter: [],
+    ...emptyRow(put, system),
     load: {
       target: system,
       urls: [],

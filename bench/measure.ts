@@ -117,6 +117,20 @@ function finishWindow(row: Row, a: Window, b: Window): void {
   row.batch = describe(diff(a.batch, b.batch));
 }
 
+/** A row with nothing measured yet. */
+export function emptyRow(scenario: Scenario, system: System): Row {
+  return {
+    scenario,
+    system,
+    nodeCpu: [],
+    loadCpu: null,
+    cpuUsPerOp: null,
+    batch: "",
+    rssBefore: [],
+    rssAfter: [],
+  };
+}
+
 /** A node that died under load is a finding: the load figures stay, this says why. */
 async function deaths(c: Cluster): Promise<string | undefined> {
   const dead = c.members.filter((m) => m.proc.exited());
@@ -136,16 +150,7 @@ export async function measure(
   s: Scenario,
   opts: StartOptions,
 ): Promise<Row> {
-  const row: Row = {
-    scenario: s,
-    system,
-    nodeCpu: [],
-    loadCpu: null,
-    cpuUsPerOp: null,
-    batch: "",
-    rssBefore: [],
-    rssAfter: [],
-  };
+  const row = emptyRow(s, system);
   let cluster: Cluster | null = null;
   try {
     cluster = await startCluster(system, s.nodes, opts);
