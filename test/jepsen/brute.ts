@@ -5,7 +5,7 @@
  * @module
  */
 
-import { canonical, type Op } from "./history.ts";
+import { canonical, type Compare, type Op } from "./history.ts";
 
 interface State {
   /** Index of the op whose write is current; -1 = absent. */
@@ -68,7 +68,6 @@ function apply(
 ): State | null {
   const op = ops[i] as Op;
   const cur = s.writer < 0 ? null : ops[s.writer] as Op;
-  const curValue = cur && "value" in cur ? canonical(cur.value) : null;
   const write = (): State | null => {
     const m = mods[i] as number;
     if (m > 0 && m <= s.lastMod) return null;
@@ -78,7 +77,7 @@ function apply(
     case "get": {
       const r = op.result;
       if (!r?.found) return cur ? null : s;
-      const ok = curValue === canonical(r.value) &&
+      const ok = valueOf(cur) === canonical(r.value) &&
         (mods[s.writer] === 0 || mods[s.writer] === r.modIndex);
       return ok ? s : null;
     }
@@ -91,16 +90,21 @@ function apply(
       return { writer: -1, lastMod: s.lastMod };
     }
     case "cas": {
-      const c = op.compare;
-      const holds = c.target === "exists"
-        ? (cur !== null) === c.value
-        : c.target === "value"
-        ? curValue === canonical(c.value)
-        : cur !== null && mods[s.writer] === c.value;
+      const holds = compareHolds(op.compare, cur, mods[s.writer] ?? 0);
       if (op.status === "ok" && op.result?.succeeded === false) {
         return holds ? null : s;
       }
       return holds ? write() : null;
     }
   }
+}
+
+function valueOf(op: Op | null): string | null {
+  return op && "value" in op ? canonical(op.value) : null;
+}
+
+function compareHolds(c: Compare, cur: Op | null, mod: number): boolean {
+  if (c.target === "exists") return (cur !== null) === c.value;
+  if (c.target === "value") return valueOf(cur) === canonical(c.value);
+  return cur !== null && mod === c.value;
 }

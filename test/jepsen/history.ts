@@ -47,6 +47,8 @@ interface OpBase {
   readonly node?: string;
   /** Why it failed or is unknown (HTTP status and error code, or exception). */
   readonly error?: string;
+  /** `x-raftkv-index` of the answer: the applied index it holds at. */
+  readonly index?: number;
 }
 
 /** One operation on one key. `result` is present iff status is `ok`. */
@@ -88,7 +90,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends any ? Omit<T, K>
 
 /** The outcome of an invocation, as the client classified the response. */
 export type Outcome =
-  | { readonly status: "ok"; readonly result: NonNullable<Op["result"]> }
+  | {
+    readonly status: "ok";
+    readonly result: NonNullable<Op["result"]>;
+    readonly index?: number;
+  }
   | { readonly status: "fail" | "info"; readonly error: string };
 
 /** JSON text with object keys sorted: equal values give equal text. */

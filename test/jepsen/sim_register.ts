@@ -38,59 +38,58 @@ interface Rec {
   readonly mod: number;
 }
 
+interface World {
+  readonly rng: Rng;
+  readonly store: Map<string, Rec>;
+  /** What each client last read of each key. */
+  readonly memory: Map<string, Rec | null>;
+  index: number;
+  nextValue: number;
+}
+
 /** A history a linearizable register store could have produced. */
 export function simulate(o: SimOptions): Op[] {
   const rng = new Rng(o.seed);
   const slots = schedule(o, rng);
-  const store = new Map<string, Rec>();
-  const memory = new Map<string, Rec | null>();
-  let index = 0;
-  let nextValue = 1;
-  const ops: Op[] = [];
+  const w: World = { rng, store: new Map(), memory: new Map(), index: 0, nextValue: 1 };
   const order = [...slots].sort((a, b) => (a.at ?? a.start) - (b.at ?? b.start));
-  for (const s of order) {
-    const mem = `${s.process}/${s.key}`;
-    const cur = store.get(s.key);
-    const base = {
-      id: s.id,
-      process: s.process,
-      key: s.key,
-      start: s.start,
-      end: s.info ? Infinity : s.end,
-      status: s.info ? "info" as const : "ok" as const,
-    };
-    const apply = s.at !== null;
-    if (s.f === "get") {
-      if (!s.info) memory.set(mem, cur ?? null);
-      const result = cur
-        ? { found: true as const, value: cur.value, modIndex: cur.mod }
-        : { found: false as const };
-      const consistency = rng.chance(0.3) ? "lease" as const : "linearizable";
-      ops.push({ ...base, f: "get", consistency, ...ok(s, result) });
-      continue;
-    }
-    if (s.f === "delete") {
-      if (apply) index++;
-      if (apply) store.delete(s.key);
-      ops.push({ ...base, f: "delete", ...ok(s, { deleted: cur ? 1 as const : 0 as const }) });
-      continue;
-    }
-    const value = nextValue++;
-    const known = memory.get(mem);
-    const compare = s.f === "cas" ? pickCompare(rng, known) : null;
-    const holds = !compare || compareHolds(compare, cur);
-    const mod = apply && holds ? ++index : 0;
-    if (mod > 0) store.set(s.key, { value, mod });
-    if (!compare) {
-      ops.push({ ...base, f: "put", value, ...ok(s, { modIndex: mod }) });
-      continue;
-    }
-    const result = holds ? { succeeded: true, modIndex: mod } : {
-      succeeded: false,
-    };
-    ops.push({ ...base, f: "cas", compare, value, ...ok(s, result) });
+  return order.map((s) => step(w, s)).sort((a, b) => a.start - b.start);
+}
+
+/** Takes effect (at `s.at`, if ever) and returns the op as recorded. */
+function step(w: World, s: Slot): Op {
+  const mem = `${s.process}/${s.key}`;
+  const cur = w.store.get(s.key);
+  const base = {
+    id: s.id,
+    process: s.process,
+    key: s.key,
+    start: s.start,
+    end: s.info ? Infinity : s.end,
+    status: s.info ? "info" as const : "ok" as const,
+  };
+  const apply = s.at !== null;
+  if (s.f === "get") {
+    if (!s.info) w.memory.set(mem, cur ?? null);
+    const result = cur
+      ? { found: true as const, value: cur.value, modIndex: cur.mod }
+      : { found: false as const };
+    const consistency = w.rng.chance(0.3) ? "lease" as const : "linearizable";
+    return { ...base, f: "get", consistency, ...ok(s, result) };
   }
-  return ops.sort((a, b) => a.start - b.start);
+  if (s.f === "delete") {
+    if (apply) w.index++;
+    if (apply) w.store.delete(s.key);
+    return { ...base, f: "delete", ...ok(s, { deleted: cur ? 1 as const : 0 as const }) };
+  }
+  const value = w.nextValue++;
+  const compare = s.f === "cas" ? pickCompare(w.rng, w.memory.get(mem)) : null;
+  const holds = !compare || compareHolds(compare, cur);
+  const mod = apply && holds ? ++w.index : 0;
+  if (mod > 0) w.store.set(s.key, { value, mod });
+  if (!compare) return { ...base, f: "put", value, ...ok(s, { modIndex: mod }) };
+  const result = holds ? { succeeded: true, modIndex: mod } : { succeeded: false };
+  return { ...base, f: "cas", compare, value, ...ok(s, result) };
 }
 
 function ok<R>(s: Slot, result: R): { result?: R; error?: string } {

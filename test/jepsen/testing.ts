@@ -10,6 +10,8 @@ export type Span = readonly [number, number] | readonly [number];
 
 interface Common {
   readonly key?: string;
+  /** The answer's x-raftkv-index. */
+  readonly index?: number;
   readonly process?: number;
   readonly fail?: boolean;
 }
@@ -65,6 +67,7 @@ export class Builder {
       start: span[0],
       end,
       ...(status === "ok" ? { result } : { error: status }),
+      ...(o.index === undefined ? {} : { index: o.index }),
     } as Op;
     this.ops.push(op);
     return op;
