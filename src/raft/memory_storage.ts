@@ -113,7 +113,10 @@ export class MemoryStorage implements Storage {
         `Cannot append at index ${ents[0]!.index}: last index is ${this.lastIndex()}`,
       );
     }
-    this.#ents = this.#ents.slice(0, at).concat(ents);
+    // In place: appends are the hot path and copying the log made each one
+    // O(log length). Readers only ever get slices, never #ents itself.
+    this.#ents.length = at;
+    for (const e of ents) this.#ents.push(e);
   }
 
   /**
