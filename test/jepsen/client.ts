@@ -145,9 +145,12 @@ export function errorCode(r: Answer): string {
   return typeof e?.code === "string" ? e.code : "";
 }
 
+/** Status, code and (shortened) message of an error answer. */
 export function describe(r: Answer): string {
+  const e = (r.body as { error?: { message?: unknown } } | null)?.error;
+  const msg = typeof e?.message === "string" ? `: ${e.message.slice(0, 160)}` : "";
   const code = errorCode(r);
-  return code ? `${r.status} ${code}` : `${r.status}`;
+  return code ? `${r.status} ${code}${msg}` : `${r.status}`;
 }
 
 function parse(text: string): unknown {

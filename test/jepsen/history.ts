@@ -43,6 +43,8 @@ interface OpBase {
   readonly start: number;
   /** Completion time, ms; +Infinity when status is `info`. */
   readonly end: number;
+  /** For `info` ops: when the client gave up on the answer. */
+  readonly gaveUp?: number;
   /** The node the request went to. */
   readonly node?: string;
   /** Why it failed or is unknown (HTTP status and error code, or exception). */
@@ -67,6 +69,8 @@ export type Op =
     readonly f: "cas";
     readonly compare: Compare;
     readonly value: Json;
+    /** How it was sent: `POST /v1/txn`, or a PUT with If-Match / If-None-Match. */
+    readonly via?: "txn" | "header";
     /** `modIndex` is the new record's, when the compare held. */
     readonly result?: {
       readonly succeeded: boolean;
@@ -130,8 +134,10 @@ export class History {
     } catch (e) {
       out = { status: "info", error: `exception: ${String(e)}` };
     }
-    const end = out.status === "info" ? Infinity : this.#clock();
-    const op = { ...inv, id, start, end, ...out } as Op;
+    const now = this.#clock();
+    const end = out.status === "info" ? Infinity : now;
+    const gaveUp = out.status === "info" ? { gaveUp: now } : {};
+    const op = { ...inv, id, start, end, ...gaveUp, ...out } as Op;
     this.#ops.push(op);
     return op;
   }
@@ -152,6 +158,12 @@ export class History {
   }
 }
 
+/** Reads a history saved as JSON (where +Infinity became null). */
+export function parseHistory(text: string): Op[] {
+  const raw = JSON.parse(text) as (Omit<Op, "end"> & { end: number | null })[];
+  return raw.map((o) => ({ ...o, end: o.end ?? Infinity }) as Op);
+}
+
 /** One line per op, for reports: times, client, node, call and outcome. */
 export function formatOp(op: Op): string {
   const end = op.end === Infinity ? "   ∞   " : op.end.toFixed(1).padStart(7);
@@ -169,7 +181,8 @@ function describeCall(op: Op): string {
     case "cas": {
       const c = op.compare;
       const want = c.target === "value" ? canonical(c.value) : String(c.value);
-      return `cas(${op.key}, ${c.target}==${want} → ${canonical(op.value)})`;
+      const via = op.via === "header" ? " by header" : op.via === "txn" ? " by txn" : "";
+      return `cas(${op.key}, ${c.target}==${want} → ${canonical(op.value)}${via})`;
     }
     case "delete":
       return `delete(${op.key})`;
@@ -178,7 +191,8 @@ function describeCall(op: Op): string {
 
 function describeOutcome(op: Op): string {
   if (op.status !== "ok" || !op.result) {
-    return `${op.status}${op.error ? ` (${op.error})` : ""}`;
+    const at = op.gaveUp === undefined ? "" : ` at ${op.gaveUp.toFixed(1)}`;
+    return `${op.status}${at}${op.error ? ` (${op.error})` : ""}`;
   }
   const r = op.result;
   if ("found" in r) {

@@ -4,13 +4,16 @@
  * register|bank|all (all), --nodes n (3), --clients n (10), --keys n (5),
  * --faults a,b,... (all kinds), --main path (main.ts), --keep (keep data
  * dirs and logs of failed runs), --log-level (the nodes'; warn), --hold s
- * (leave a failed run's nodes up s seconds to inspect). Exits 1 when a run
- * fails.
+ * (leave a failed run's nodes up s seconds to inspect); --check file
+ * re-checks a saved history.json instead. Exits 1 when a run fails.
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { parseHistory } from "./history.ts";
 import { FAULT_KINDS, type FaultKind } from "./nemesis.ts";
+import { checkHistory, explain } from "./checker.ts";
+import { checkDurability } from "./checks.ts";
 import { teardownAll } from "./cluster.ts";
 import { defaults } from "./defaults.ts";
 import { runJepsen, type Workload } from "./runner.ts";
@@ -30,6 +33,7 @@ function parse(argv: string[]) {
       keep: { type: "boolean", default: false },
       "log-level": { type: "string", default: "warn" },
       hold: { type: "string", default: "0" },
+      check: { type: "string" },
     },
   });
   const faults = values.faults?.split(",").filter(Boolean) ?? [...FAULT_KINDS];
@@ -49,8 +53,20 @@ function parse(argv: string[]) {
   };
 }
 
+/** `--check history.json`: re-checks a saved register history. */
+async function recheck(file: string): Promise<number> {
+  const ops = parseHistory(await Deno.readTextFile(file));
+  const r = checkHistory(ops, { budgetMs: 60_000 });
+  const lost = checkDurability(ops);
+  console.log(`${ops.length} ops: ${r.valid === true ? "linearizable" : r.valid}`);
+  if (r.valid !== true) console.log(explain(r));
+  for (const l of lost) console.log(l);
+  return r.valid === true && lost.length === 0 ? 0 : 1;
+}
+
 async function main(): Promise<number> {
   const { values: v, faults, workloads } = parse(Deno.args);
+  if (v.check) return await recheck(v.check);
   const seed = v.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(v.seed);
   let failed = false;
   for (const workload of workloads as readonly Workload[]) {

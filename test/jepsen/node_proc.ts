@@ -36,6 +36,8 @@ export class NodeProc {
   #pipes: Promise<unknown>[] = [];
   #paused = false;
   #starts = 0;
+  #killing = false;
+  #exits: string[] = [];
 
   constructor(readonly spec: NodeSpec, readonly launch: LaunchOptions) {}
 
@@ -83,21 +85,37 @@ export class NodeProc {
       child.stdout.pipeTo(log.writable).catch(() => {}),
       child.stderr.pipeTo(err.writable).catch(() => {}),
     ];
-    child.status.then(() => {
+    const pipes = this.#pipes;
+    child.status.then(async (st) => {
+      const expected = this.#child !== child || this.#killing;
       if (this.#child === child) this.#child = null;
+      if (expected) return;
+      await Promise.all(pipes);
+      const how = `code ${st.code}${st.signal ? `, signal ${st.signal}` : ""}`;
+      this.#exits.push(how);
+      await Deno.writeTextFile(this.spec.logFile, `--- ${this.id} EXITED (${how}) ---\n`, {
+        append: true,
+      }).catch(() => {});
     });
+  }
+
+  /** Exits the harness did not cause, e.g. "code 70" or "code 1, signal ...". */
+  get unexpectedExits(): readonly string[] {
+    return this.#exits;
   }
 
   /** SIGKILL (after SIGCONT when stopped) and wait for the exit. */
   async kill(): Promise<void> {
     const child = this.#child;
     if (!child) return;
+    this.#killing = true;
     this.#signal(child, "SIGCONT");
     this.#signal(child, "SIGKILL");
     this.#paused = false;
     await child.status;
     await Promise.all(this.#pipes);
     this.#child = null;
+    this.#killing = false;
   }
 
   pause(): void {

@@ -22,7 +22,7 @@ export function formatReport(r: Reportable): string {
     formatExecuted(r.executed) || "  (none)",
     `stats: ${Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(" ")}`,
   ];
-  if (r.kept) out.push(`data dirs and node logs kept in ${r.kept}`);
+  if (r.kept) out.push(`data dirs, node logs and history.json kept in ${r.kept}`);
   for (const p of r.problems) out.push(`PROBLEM: ${p}`);
   for (const w of r.warnings) out.push(`WARNING: ${w}`);
   return out.join("\n");

@@ -80,7 +80,11 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
     o.log(`cluster up in ${cluster.root}; ${o.workload} for ${o.timeSec}s`);
     const phase = o.workload === "register" ? registerPhase : bankPhase;
     const out = await phase(cluster, o, rng, plan);
+    out.problems.push(...crashes(cluster));
     keep = out.problems.length > 0 && o.keepOnFailure;
+    if (keep && out.history) {
+      await Deno.writeTextFile(`${cluster.root}/history.json`, JSON.stringify(out.history));
+    }
     const kept = keep ? { kept: cluster.root } : {};
     const result = { ...out, ok: out.problems.length === 0, options: o, plan, ...kept };
     const report = formatReport(result);
@@ -89,6 +93,13 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
   } finally {
     await cluster.teardown(keep);
   }
+}
+
+/** Nodes that exited on their own (the nemesis only kills with SIGKILL). */
+function crashes(cluster: Cluster): string[] {
+  return cluster.nodes.flatMap((n) =>
+    n.unexpectedExits.map((how) => `${n.id} exited by itself (${how}); see ${n.spec.logFile}`)
+  );
 }
 
 /** Leaves a failed run's nodes up for a look (`--hold`). */

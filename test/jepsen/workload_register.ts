@@ -105,8 +105,9 @@ function invoke(
     case "casHeader": {
       const compare = compareFor(rng, known.get(w.key) ?? null, what);
       const value = ctx.nextValue();
-      const inv: Invocation = { ...base, f: "cas", compare, value };
-      const call = what === "casTxn" ? client.cas : client.putIf;
+      const via = what === "casTxn" ? "txn" : "header";
+      const inv: Invocation = { ...base, f: "cas", compare, value, via };
+      const call = via === "txn" ? client.cas : client.putIf;
       return history.record(inv, () => call.call(client, url, w.key, compare, value));
     }
   }
