@@ -38,6 +38,11 @@ export interface KeyReport {
   readonly window?: readonly Op[];
   /** The smallest window around the blocker with no linearization. */
   readonly proof?: WindowProof;
+  /**
+   * Set when the key is linearizable if writes answered as failed took
+   * effect: those of them near the blocker.
+   */
+  readonly failedMayExplain?: readonly Op[];
 }
 
 export interface CheckResult {
@@ -63,7 +68,7 @@ export function checkHistory(
   for (const [key, ops] of [...byKey].sort(([a], [b]) => a < b ? -1 : 1)) {
     const pre = precheck(ops);
     anomalies.push(...pre.anomalies);
-    keys.push(checkKey(key, pre.searchable, opts, anomalies));
+    keys.push(checkKey(key, pre.searchable, ops, opts, anomalies));
   }
   const bad = anomalies.length > 0 ||
     keys.some((k) => k.result === "violation");
@@ -75,41 +80,70 @@ export function checkHistory(
 function checkKey(
   key: string,
   ops: readonly Op[],
+  all: readonly Op[],
   opts: CheckOptions,
   anomalies: Anomaly[],
 ): KeyReport {
   const t0 = performance.now();
-  const budget = opts.budgetMs ?? 10_000;
-  const problem = compileRegister(ops);
+  const { problem, r, proof } = searchKey(ops, opts);
   anomalies.push(...problem.anomalies);
-  const maxConfigs = opts.maxConfigs ?? 5_000_000;
-  const limits = (ms: number, most = maxConfigs) => ({
-    budgetMs: ms,
-    maxConfigs: most,
-  });
-  // A linearizable history takes about one configuration per op; far more
-  // means backtracking, where a window proof is usually much faster.
-  const quick = Math.min(maxConfigs, 20 * ops.length + 10_000);
-  let r = search(problem.input, limits(budget / 4, quick));
-  const blocker = r.result === "ok" ? undefined : problem.ops[r.blocker];
-  const proof = blocker && proveByWindow(ops, blocker, budget / 4);
-  if (r.result === "unknown" && !proof) {
-    r = search(problem.input, limits(budget - (performance.now() - t0)));
-  }
   const base = { key, ops: ops.length, configs: r.configs };
   const ms = () => performance.now() - t0;
   if (r.result === "ok") return { ...base, result: "ok", ms: ms() };
   const last = problem.ops[r.blocker];
   if (!last) return { ...base, result: r.result, ms: ms() };
+  const result = proof ? "violation" : r.result;
+  const excuses = result === "violation" ? failedWritesExplain(ops, all, last, opts) : [];
   return {
     ...base,
-    result: proof ? "violation" : r.result,
+    result,
     ms: ms(),
     blocker: last,
     states: r.states.map((s) => describeState(problem, s)),
     window: windowAround(last, ops),
     ...(proof ? { proof } : {}),
+    ...(excuses.length > 0 ? { failedMayExplain: excuses } : {}),
   };
+}
+
+/** The whole-key search, with a window proof when it gets stuck. */
+function searchKey(ops: readonly Op[], opts: CheckOptions) {
+  const t0 = performance.now();
+  const budget = opts.budgetMs ?? 10_000;
+  const problem = compileRegister(ops);
+  const maxConfigs = opts.maxConfigs ?? 5_000_000;
+  const limits = (ms: number, most = maxConfigs) => ({ budgetMs: ms, maxConfigs: most });
+  // A linearizable history takes about one configuration per op; far more
+  // means backtracking, where a window proof is usually much faster.
+  const quick = Math.min(maxConfigs, 20 * ops.length + 10_000);
+  let r = search(problem.input, limits(budget / 4, quick));
+  const blocker = r.result === "ok" ? undefined : problem.ops[r.blocker];
+  const proof = blocker ? proveByWindow(ops, blocker, budget / 4) : null;
+  if (r.result === "unknown" && !proof) {
+    r = search(problem.input, limits(budget - (performance.now() - t0)));
+  }
+  return { problem, r, proof };
+}
+
+/**
+ * When the key is linearizable once writes answered as failed may have
+ * happened after all (API.md: failed means nothing changed), those near
+ * the violation: the contract, not the order, is what broke.
+ */
+function failedWritesExplain(
+  ops: readonly Op[],
+  all: readonly Op[],
+  blocker: Op,
+  opts: CheckOptions,
+): Op[] {
+  const searched = new Set(ops.map((o) => o.id));
+  const failed = all.filter((o) => o.status === "fail" && o.f !== "get" && !searched.has(o.id));
+  if (failed.length === 0) return [];
+  const relaxed = [...ops, ...failed.map((o) => ({ ...o, status: "info", end: Infinity }) as Op)];
+  const { r } = searchKey(relaxed, { ...opts, budgetMs: (opts.budgetMs ?? 10_000) / 4 });
+  if (r.result !== "ok") return [];
+  return failed.filter((o) => o.start <= blocker.end && o.start >= blocker.start - 5000)
+    .slice(-10);
 }
 
 /** "absent", or the value and the op that wrote it. */
@@ -137,11 +171,17 @@ function precheck(ops: readonly Op[]): Precheck {
   }
   const anomalies: Anomaly[] = [];
   const revived = new Set<number>();
+  const reported = new Set<string>();
   for (const op of ops) {
     if (op.f !== "get" || op.status !== "ok" || !op.result?.found) continue;
-    const ws = writers.get(canonical(op.result.value)) ?? [];
+    const text = canonical(op.result.value);
+    const ws = writers.get(text) ?? [];
     const problem = readProblem(op, ws);
-    if (problem) anomalies.push(problem);
+    // One anomaly per value and kind: the first read that shows it.
+    if (problem && !reported.has(`${text} ${problem.message}`)) {
+      reported.add(`${text} ${problem.message}`);
+      anomalies.push(problem);
+    }
     if (ws.length > 0 && ws.every((w) => w.status === "fail")) {
       for (const w of ws) revived.add(w.id);
     }
@@ -220,6 +260,9 @@ export function explain(r: CheckResult): string {
     for (const o of shown) {
       out.push(`  ${o.id === k.blocker.id ? "→" : " "} ${formatOp(o)}`);
     }
+    if (!k.failedMayExplain) continue;
+    out.push("  linearizable if writes answered as failed took effect; near it:");
+    for (const o of k.failedMayExplain) out.push(`    ${formatOp(o)}`);
   }
   return out.join("\n");
 }

@@ -233,3 +233,14 @@ Deno.test("a search over its budget answers unknown", async (t) => {
     assert.equal(checkHistory(b.ops).valid, true);
   });
 });
+
+Deno.test("a violation explained by a write answered as failed says so", () => {
+  const b = new Builder();
+  b.put(1, [0, 1], { mod: 5 });
+  const gone = b.del([2, 3], 1, { fail: true });
+  b.cas({ target: "exists", value: false }, 2, [4, 5], { mod: 7 });
+  const r = checkHistory(b.ops);
+  assert.equal(r.valid, false);
+  assert.deepEqual(r.keys[0]?.failedMayExplain?.map((o) => o.id), [gone.id]);
+  assert.match(explain(r), /linearizable if writes answered as failed took effect/);
+});
