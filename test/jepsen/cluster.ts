@@ -189,8 +189,10 @@ export class Cluster {
     for (const n of this.nodes) {
       while (!(await this.clearFailpoints(n))) {
         if (Date.now() > deadline) throw new Error(`${n.id}: heal timed out`);
+        if (!n.running) await n.start();
         await new Promise((r) => setTimeout(r, 100));
       }
+      n.expectExit = false;
     }
   }
 

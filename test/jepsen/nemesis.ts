@@ -4,7 +4,9 @@
  * next: SIGKILL + restart (one node, the leader, or all), SIGSTOP/SIGCONT of
  * the leader, partitions through the `transport.send` failpoint (a node
  * drops what it sends to the listed peers; cutting a link sets it on both
- * ends), one-way partitions, and slow disks (`storage.raft.commit` delay).
+ * ends), one-way partitions, slow disks (`storage.raft.commit` or
+ * `storage.data.commit` delay), and crashes at a failpoint (the node kills
+ * itself the next time it gets there).
  * @module
  */
 
@@ -20,6 +22,7 @@ export const FAULT_KINDS = [
   "partition-link",
   "one-way",
   "slow-disk",
+  "crash-point",
 ] as const;
 export type FaultKind = typeof FAULT_KINDS[number];
 
@@ -44,7 +47,16 @@ const DURATIONS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   "partition-link": [1500, 4000],
   "one-way": [1500, 3500],
   "slow-disk": [1500, 4000],
+  "crash-point": [500, 2500],
 };
+
+/** Where a `crash-point` fault makes a node kill itself (failpoint "crash"). */
+export const CRASH_POINTS = [
+  "peer.after_persist_before_send",
+  "storage.raft.commit",
+  "storage.data.commit",
+  "apply.before",
+] as const;
 
 /**
  * Faults from 1 s in until 1.5 s before the end, with 0.3–1.5 s of calm

@@ -5,7 +5,7 @@
  */
 
 import type { Cluster } from "./cluster.ts";
-import { type Blocks, cutLink, isolate, mute, type PlannedFault } from "./nemesis.ts";
+import { type Blocks, CRASH_POINTS, cutLink, isolate, mute, type PlannedFault } from "./nemesis.ts";
 import type { NodeProc } from "./node_proc.ts";
 
 export interface ExecutedFault {
@@ -17,7 +17,8 @@ export interface ExecutedFault {
   readonly detail: string;
 }
 
-type Heal = () => Promise<void>;
+/** Undoes a fault; may return a note on what had happened. */
+type Heal = () => Promise<string | void>;
 
 interface Applied {
   readonly targets: readonly string[];
@@ -42,13 +43,13 @@ export async function runNemesis(
     const at = clock();
     const applied = await apply(cluster, f);
     await sleepUntil(clock, Math.min(at + f.duration, stopAt));
-    await applied.heal();
+    const note = await applied.heal();
     log.push({
       kind: f.kind,
       at,
       healedAt: clock(),
       targets: applied.targets,
-      detail: applied.detail,
+      detail: note ? `${applied.detail}; ${note}` : applied.detail,
     });
   }
 }
@@ -84,7 +85,26 @@ async function apply(c: Cluster, f: PlannedFault): Promise<Applied> {
       return await partition(c, mute(picked.id, ids), "muted (one-way)");
     case "slow-disk":
       return await slowDisk(c, await leaderOr(), f.param);
+    case "crash-point":
+      return await crashAt(c, f.pick % 2 ? await leaderOr() : picked, f.param);
   }
+}
+
+/** Arms a crash failpoint; healing restarts the node if it went off. */
+async function crashAt(c: Cluster, n: NodeProc, param: number): Promise<Applied> {
+  const point = CRASH_POINTS[param % CRASH_POINTS.length] as string;
+  n.expectExit = true;
+  const armed = await c.setFailpoint(n, point, { kind: "crash" });
+  const heal = async () => {
+    if (n.running) {
+      if (await c.clearFailpoints(n)) n.expectExit = false;
+      return "did not go off";
+    }
+    await n.start();
+    n.expectExit = false;
+    return "went off, restarted";
+  };
+  return { targets: [n.id], detail: `crash at ${point}${armed ? "" : " (not set)"}`, heal };
 }
 
 async function kill(n: NodeProc): Promise<Applied> {
@@ -113,8 +133,9 @@ async function partition(
 }
 
 async function slowDisk(c: Cluster, n: NodeProc, ms: number): Promise<Applied> {
-  const ok = await c.setFailpoint(n, "storage.raft.commit", { kind: "delay", ms });
-  const detail = `storage.raft.commit +${ms} ms${ok ? "" : " (not set)"}`;
+  const point = ms % 2 ? "storage.raft.commit" : "storage.data.commit";
+  const ok = await c.setFailpoint(n, point, { kind: "delay", ms });
+  const detail = `${point} +${ms} ms${ok ? "" : " (not set)"}`;
   return {
     targets: [n.id],
     detail,

@@ -38,6 +38,8 @@ export class NodeProc {
   #starts = 0;
   #killing = false;
   #exits: string[] = [];
+  /** Set while a crash failpoint may make the process exit on its own. */
+  expectExit = false;
 
   constructor(readonly spec: NodeSpec, readonly launch: LaunchOptions) {}
 
@@ -87,7 +89,7 @@ export class NodeProc {
     ];
     const pipes = this.#pipes;
     child.status.then(async (st) => {
-      const expected = this.#child !== child || this.#killing;
+      const expected = this.#child !== child || this.#killing || this.expectExit;
       if (this.#child === child) this.#child = null;
       if (expected) return;
       await Promise.all(pipes);

@@ -159,8 +159,10 @@ async function registerPhase(
   const d = await drive(cluster, o, plan, t0, run);
   const unread = await finalReads(ctx, keys, performance.now() + 20_000);
   const ops = history.ops();
-  o.log(`checking ${ops.length} ops`);
-  return { ...d, ...checkRegister(ops, o, unread), history: ops };
+  const t1 = performance.now();
+  const checked = checkRegister(ops, o, unread);
+  o.log(`checked ${ops.length} ops in ${((performance.now() - t1) / 1000).toFixed(1)}s`);
+  return { ...d, ...checked, history: ops };
 }
 
 function checkRegister(
