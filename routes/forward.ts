@@ -93,7 +93,7 @@ function withSpan<T>(span: Span | undefined, fn: () => T): T {
   return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
-/** A timeout may hide a committed write (504); anything else is a retry. */
+/** A timeout or a lost connection may hide a committed write; a refused one did not. */
 function forwardFailure(err: unknown, leaderUrl: string): ApiError {
   if (err instanceof DOMException && err.name === "TimeoutError") {
     return new ApiError(
@@ -103,5 +103,13 @@ function forwardFailure(err: unknown, leaderUrl: string): ApiError {
     );
   }
   const why = err instanceof Error ? err.message : String(err);
-  return retryLater("unavailable", `Leader at ${leaderUrl} unreachable: ${why}`);
+  // Only a refused connection proves the leader never saw the request; a
+  // connection lost after sending may hide a committed write.
+  if (/connect|refused/i.test(why)) {
+    return retryLater("unavailable", `Leader at ${leaderUrl} unreachable: ${why}`);
+  }
+  return retryLater(
+    "leadership_changed",
+    `Lost the leader at ${leaderUrl} mid-request (${why}); a write may or may not have happened`,
+  );
 }

@@ -272,7 +272,9 @@ export class Region {
     await this.fsm.stop();
     await this.apply.flush();
     const e = shuttingDown();
-    this.proposals.rejectAll(e, "shutdown");
+    // A proposal already in the log may still commit on the other nodes:
+    // its outcome is unknown, never "nothing changed" (which 503 unavailable means).
+    this.proposals.rejectAll(new LeadershipChangedError(), "shutdown");
     this.readSvc.queue.rejectAll(e);
     this.leaderWaiters.rejectAll(e);
   }
