@@ -88,7 +88,13 @@ export class ApplyFsm {
   #kick(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#run().finally(() => (this.#running = false));
+    // `finally` runs a microtask after #run returns: a task enqueued in
+    // between saw #running and did not kick, so look again (it was stranded
+    // until the next write: a follower stuck behind its commit index).
+    this.#run().finally(() => {
+      this.#running = false;
+      if (this.#tasks.length > 0) this.#kick();
+    });
   }
 
   async #run(): Promise<void> {
@@ -140,9 +146,10 @@ export class ApplyFsm {
       // a restart replays the raft log from the last durable applied index.
       console.error(JSON.stringify({ level: "fatal", msg: `Kv engine failed: ${e}` }));
       Deno.exit(70);
-    }).finally(
-      () => (this.#persisting = null),
-    );
+    }).finally(() => {
+      this.#persisting = null;
+      if (this.#dirty) this.#persist(); // changes made after the loop's last look
+    });
   }
 
   /**

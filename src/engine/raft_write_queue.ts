@@ -44,7 +44,16 @@ export class RaftWriteQueue {
 
   push(job: WriteJob): void {
     this.#pending.push(job);
-    this.#running ??= this.#run().finally(() => (this.#running = null));
+    this.#start();
+  }
+
+  #start(): void {
+    // A job pushed after #run's last look but before its `finally` would be
+    // stranded until the next push: look again once the run is over.
+    this.#running ??= this.#run().finally(() => {
+      this.#running = null;
+      if (this.#pending.length > 0) this.#start();
+    });
   }
 
   /** Resolves once everything pushed so far is durable. */
