@@ -5,6 +5,7 @@ import { History } from "./history.ts";
 import { cutLink, FAULT_KINDS, isolate, mute, planNemesis } from "./nemesis.ts";
 import { Rng } from "./rng.ts";
 import { Builder } from "./testing.ts";
+import { checkBank } from "./workload_bank.ts";
 
 Deno.test("nemesis plans", async (t) => {
   await t.step("the same seed gives the same schedule", () => {
@@ -140,4 +141,23 @@ Deno.test("index regressions are noticed", () => {
   b.get(1, [4, 6], { mod: 5, index: 4, consistency: "lease" });
   b.get(1, [5, 7], { mod: 5, index: 3, consistency: "stale" });
   assert.equal(indexRegressions(b.ops).length, 1);
+});
+
+Deno.test("bank reads must add up", () => {
+  const opening = { "bank/a0": 10, "bank/a1": 20 };
+  const read = (consistency: "linearizable" | "stale", balances: Record<string, number>) => ({
+    process: 1,
+    node: "n1",
+    consistency,
+    start: 0,
+    end: 1,
+    ok: true,
+    balances,
+  });
+  assert.deepEqual(checkBank([read("linearizable", { "bank/a0": 5, "bank/a1": 25 })], opening), []);
+  assert.deepEqual(checkBank([read("stale", {})], opening), []);
+  assert.equal(checkBank([read("linearizable", {})], opening).length, 1);
+  assert.equal(checkBank([read("stale", { "bank/a0": 5, "bank/a1": 20 })], opening).length, 1);
+  assert.equal(checkBank([read("stale", { "bank/a0": 10 })], opening).length, 1);
+  assert.equal(checkBank([read("stale", { "bank/a0": -5, "bank/a1": 35 })], opening).length, 1);
 });
