@@ -102,10 +102,12 @@ function forwardFailure(err: unknown, leaderUrl: string): ApiError {
       "The leader did not answer in time; a write may or may not have happened",
     );
   }
-  const why = err instanceof Error ? err.message : String(err);
+  // Deno's fetch says only "fetch failed"; the detail is in `cause`.
+  const cause = err instanceof Error && err.cause !== undefined ? `: ${err.cause}` : "";
+  const why = (err instanceof Error ? err.message : String(err)) + cause;
   // Only a refused connection proves the leader never saw the request; a
   // connection lost after sending may hide a committed write.
-  if (/connect|refused/i.test(why)) {
+  if (/\(Connect\)|connection refused/i.test(why)) {
     return retryLater("unavailable", `Leader at ${leaderUrl} unreachable: ${why}`);
   }
   return retryLater(

@@ -160,9 +160,14 @@ Deno.test("no known leader → 503 no_leader with Retry-After", async () => {
 });
 
 Deno.test("forward failures", async (t) => {
-  await t.step("leader unreachable → 503 unavailable with Retry-After", async () => {
+  await t.step("leader refused the connection → 503 unavailable with Retry-After", async () => {
     const { fetch } = recordingFetch(() => {
-      throw new TypeError("error sending request: Connection refused");
+      // Deno's shape: "fetch failed" with the detail in `cause`.
+      throw new TypeError("fetch failed", {
+        cause: new Error(
+          "error sending request: client error (Connect): tcp connect error: Connection refused",
+        ),
+      });
     });
     const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
     const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
@@ -170,6 +175,24 @@ Deno.test("forward failures", async (t) => {
     assert.equal(res.headers.get("retry-after"), "1");
     assert.equal((await body(res) as { error: { code: string } }).error.code, "unavailable");
   });
+
+  await t.step(
+    "connection lost after sending → 503 leadership_changed (outcome unknown)",
+    async () => {
+      const { fetch } = recordingFetch(() => {
+        throw new TypeError("fetch failed", {
+          cause: new Error(
+            "client error (SendRequest): connection closed before message completed",
+          ),
+        });
+      });
+      const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
+      const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
+      assert.equal(res.status, 503);
+      const code = (await body(res) as { error: { code: string } }).error.code;
+      assert.equal(code, "leadership_changed");
+    },
+  );
 
   await t.step("leader too slow → 504 timeout (outcome unknown)", async () => {
     const { fetch } = recordingFetch(() => {
