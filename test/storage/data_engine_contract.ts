@@ -6,29 +6,17 @@ import assert from "node:assert/strict";
 import type { KvRecord } from "../../src/kv/types.ts";
 import type { DataState, KvDataEngine } from "../../src/storage/stores.ts";
 import { batches, bigText, byKey, MEMBERSHIP, record } from "./helpers.ts";
+import { type Harness, runContract } from "./helpers.ts";
 
 /** Durable state an engine can be (re)opened on. */
-export interface DataHarness {
-  /** Opens an engine on the harness's state; again = a restart. */
-  open(): Promise<KvDataEngine>;
-  cleanup(): Promise<void>;
-}
+export type DataHarness = Harness<KvDataEngine>;
 
 /** Runs the contract as steps of `t`; `make` gives a fresh harness. */
-export async function dataEngineContract(
+export function dataEngineContract(
   t: Deno.TestContext,
   make: () => Promise<DataHarness>,
 ): Promise<void> {
-  for (const [name, fn] of Object.entries(CASES)) {
-    await t.step(name, async () => {
-      const h = await make();
-      try {
-        await fn(h);
-      } finally {
-        await h.cleanup();
-      }
-    });
-  }
+  return runContract(t, make, CASES);
 }
 
 /** Opens, loads, runs `fn`, closes. */

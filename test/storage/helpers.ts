@@ -70,3 +70,31 @@ export async function* batches(
     yield records.slice(i, i + size);
   }
 }
+
+/** Durable state an engine can be (re)opened on. */
+export interface Harness<E> {
+  /** Opens an engine on the harness's state; again = a restart. */
+  open(): Promise<E>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Runs each case of a contract as a step of `t` on a fresh harness from
+ * `make` (the denokv habit: one conformance suite, several backends).
+ */
+export async function runContract<H extends { cleanup(): Promise<void> }>(
+  t: Deno.TestContext,
+  make: () => Promise<H>,
+  cases: Record<string, (h: H) => Promise<void>>,
+): Promise<void> {
+  for (const [name, fn] of Object.entries(cases)) {
+    await t.step(name, async () => {
+      const h = await make();
+      try {
+        await fn(h);
+      } finally {
+        await h.cleanup();
+      }
+    });
+  }
+}

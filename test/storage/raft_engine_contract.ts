@@ -6,29 +6,17 @@
 import assert from "node:assert/strict";
 import type { RaftEngine } from "../../src/storage/stores.ts";
 import { bigText, entries, SEED } from "./helpers.ts";
+import { type Harness, runContract } from "./helpers.ts";
 
 /** Durable state an engine can be (re)opened on. */
-export interface RaftHarness {
-  /** Opens an engine on the harness's state; again = a restart. */
-  open(): Promise<RaftEngine>;
-  cleanup(): Promise<void>;
-}
+export type RaftHarness = Harness<RaftEngine>;
 
 /** Runs the contract as steps of `t`; `make` gives a fresh harness. */
-export async function raftEngineContract(
+export function raftEngineContract(
   t: Deno.TestContext,
   make: () => Promise<RaftHarness>,
 ): Promise<void> {
-  for (const [name, fn] of Object.entries(CASES)) {
-    await t.step(name, async () => {
-      const h = await make();
-      try {
-        await fn(h);
-      } finally {
-        await h.cleanup();
-      }
-    });
-  }
+  return runContract(t, make, CASES);
 }
 
 /** Opens, loads with SEED, runs `fn`, closes. */
