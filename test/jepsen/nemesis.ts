@@ -5,8 +5,9 @@
  * the leader, partitions through the `transport.send` failpoint (a node
  * drops what it sends to the listed peers; cutting a link sets it on both
  * ends), one-way partitions, slow disks (`storage.raft.commit` or
- * `storage.data.commit` delay), and crashes at a failpoint (the node kills
- * itself the next time it gets there).
+ * `storage.data.commit` delay), crashes at a failpoint (the node kills
+ * itself the next time it gets there), and leadership transfers (the old
+ * leader must stop serving lease reads).
  * @module
  */
 
@@ -23,6 +24,7 @@ export const FAULT_KINDS = [
   "one-way",
   "slow-disk",
   "crash-point",
+  "transfer-leader",
 ] as const;
 export type FaultKind = typeof FAULT_KINDS[number];
 
@@ -48,6 +50,7 @@ const DURATIONS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   "one-way": [1500, 3500],
   "slow-disk": [1500, 4000],
   "crash-point": [500, 2500],
+  "transfer-leader": [300, 1500],
 };
 
 /** Where a `crash-point` fault makes a node kill itself (failpoint "crash"). */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Cluster } from "./cluster.ts";
+import { call, type Cluster } from "./cluster.ts";
 import { type Blocks, CRASH_POINTS, cutLink, isolate, mute, type PlannedFault } from "./nemesis.ts";
 import type { NodeProc } from "./node_proc.ts";
 
@@ -87,7 +87,23 @@ async function apply(c: Cluster, f: PlannedFault): Promise<Applied> {
       return await slowDisk(c, await leaderOr(), f.param);
     case "crash-point":
       return await crashAt(c, f.pick % 2 ? await leaderOr() : picked, f.param);
+    case "transfer-leader":
+      return await transfer(c, await leaderOr(), picked, other);
   }
+}
+
+/** Asks the leader to hand leadership to another node (`POST /v1/cluster/leader`). */
+async function transfer(c: Cluster, from: NodeProc, a: NodeProc, b: NodeProc): Promise<Applied> {
+  const to = a.id !== from.id ? a : b;
+  const r = await call(`${from.url}/v1/cluster/leader`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ id: to.id }),
+    timeoutMs: 3000,
+  });
+  const now = await c.currentLeader();
+  const detail = `${from.id} → ${to.id}: ${r?.status ?? "no answer"}; leader now ${now?.id ?? "?"}`;
+  return { targets: [from.id, to.id], detail, heal: () => Promise.resolve() };
 }
 
 /** Arms a crash failpoint; healing restarts the node if it went off. */
