@@ -66,7 +66,7 @@ export function createForwarder(deps: AppDeps): Forwarder {
         span?.setStatus({ code: SpanStatusCode.ERROR, message: `Leader answered ${res.status}` });
       }
     } catch (err) {
-      const failure = forwardFailure(err, leaderUrl);
+      const failure = forwardFailure(err, leaderUrl, c.req.method);
       span?.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
       return errorResponse(failure);
     } finally {
@@ -93,8 +93,13 @@ function withSpan<T>(span: Span | undefined, fn: () => T): T {
   return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
-/** A timeout or a lost connection may hide a committed write; a refused one did not. */
-function forwardFailure(err: unknown, leaderUrl: string): ApiError {
+/**
+ * A failed forward of a write has an unknown outcome: even a "(Connect)"
+ * error does not prove the leader never saw it, because Deno's fetch
+ * silently resends on a new connection when a pooled one dies and reports
+ * the resend's error (jepsen finding 3). Only a read may say "unavailable".
+ */
+function forwardFailure(err: unknown, leaderUrl: string, method: string): ApiError {
   if (err instanceof DOMException && err.name === "TimeoutError") {
     return new ApiError(
       504,
@@ -105,13 +110,11 @@ function forwardFailure(err: unknown, leaderUrl: string): ApiError {
   // Deno's fetch says only "fetch failed"; the detail is in `cause`.
   const cause = err instanceof Error && err.cause !== undefined ? `: ${err.cause}` : "";
   const why = (err instanceof Error ? err.message : String(err)) + cause;
-  // Only a refused connection proves the leader never saw the request; a
-  // connection lost after sending may hide a committed write.
-  if (/\(Connect\)|connection refused/i.test(why)) {
+  if (method === "GET" || method === "HEAD") {
     return retryLater("unavailable", `Leader at ${leaderUrl} unreachable: ${why}`);
   }
   return retryLater(
     "leadership_changed",
-    `Lost the leader at ${leaderUrl} mid-request (${why}); a write may or may not have happened`,
+    `Lost the leader at ${leaderUrl} (${why}); the write may or may not have happened`,
   );
 }

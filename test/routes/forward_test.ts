@@ -160,19 +160,35 @@ Deno.test("no known leader → 503 no_leader with Retry-After", async () => {
 });
 
 Deno.test("forward failures", async (t) => {
-  await t.step("leader refused the connection → 503 unavailable with Retry-After", async () => {
-    const { fetch } = recordingFetch(() => {
-      // Deno's shape: "fetch failed" with the detail in `cause`.
-      throw new TypeError("fetch failed", {
-        cause: new Error(
-          "error sending request: client error (Connect): tcp connect error: Connection refused",
-        ),
+  await t.step(
+    "a write whose forward failed, even as refused → 503 leadership_changed",
+    async () => {
+      // Deno's fetch resends on a new connection when a pooled one dies and
+      // reports that resend's "(Connect)" error: the write may have landed.
+      const { fetch } = recordingFetch(() => {
+        throw new TypeError("fetch failed", {
+          cause: new Error(
+            "error sending request: client error (Connect): tcp connect error: Connection refused",
+          ),
+        });
       });
+      const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
+      const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "1");
+      const code = (await body(res) as { error: { code: string } }).error.code;
+      assert.equal(code, "leadership_changed");
+    },
+  );
+
+  await t.step("a lease read whose forward failed → 503 unavailable", async () => {
+    const { fetch } = recordingFetch(() => {
+      throw new TypeError("fetch failed", { cause: new Error("client error (Connect)") });
     });
-    const { app } = makeApp({ id: "n2", leader: LEADER, fetch });
-    const res = await app.request("/v1/kv/k", jsonInit("PUT", { value: 1 }));
+    const engine = new FakeEngine({ id: "n2", leader: LEADER });
+    const { app } = makeApp({ engine, fetch });
+    const res = await app.request("/v1/kv/k?consistency=lease");
     assert.equal(res.status, 503);
-    assert.equal(res.headers.get("retry-after"), "1");
     assert.equal((await body(res) as { error: { code: string } }).error.code, "unavailable");
   });
 
