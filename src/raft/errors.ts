@@ -7,10 +7,7 @@
 
 /** Base class of every error the core throws on purpose. */
 export class RaftError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "RaftError";
-  }
+  override name = "RaftError";
 }
 
 /**
@@ -19,41 +16,38 @@ export class RaftError extends Error {
  * caller may retry elsewhere; nothing was written.
  */
 export class ProposalDroppedError extends RaftError {
-  constructor(message: string) {
-    super(message);
-    this.name = "ProposalDroppedError";
-  }
+  override name = "ProposalDroppedError";
 }
 
 /** Storage: the requested index precedes the first available entry (§7). */
 export class CompactedError extends RaftError {
+  override name = "CompactedError";
   constructor(message = "Cannot read compacted log index") {
     super(message);
-    this.name = "CompactedError";
   }
 }
 
 /** Storage: the requested index is beyond the last entry. */
 export class UnavailableError extends RaftError {
+  override name = "UnavailableError";
   constructor(message = "Cannot read log index: entry not available") {
     super(message);
-    this.name = "UnavailableError";
   }
 }
 
 /** Storage: no snapshot can be produced right now; the leader keeps probing. */
 export class SnapshotTemporarilyUnavailableError extends RaftError {
+  override name = "SnapshotTemporarilyUnavailableError";
   constructor(message = "Cannot read snapshot: temporarily unavailable") {
     super(message);
-    this.name = "SnapshotTemporarilyUnavailableError";
   }
 }
 
 /** Storage: a snapshot older than the current one was offered. */
 export class SnapshotOutOfDateError extends RaftError {
+  override name = "SnapshotOutOfDateError";
   constructor(message = "Cannot install snapshot: older than the current one") {
     super(message);
-    this.name = "SnapshotOutOfDateError";
   }
 }
 
