@@ -163,6 +163,25 @@ export class TestCluster {
   }
 }
 
+/**
+ * Runs `fn` against a fresh cluster; on failure prints the nodes' last log
+ * lines; always stops the processes and removes the data.
+ */
+export async function withCluster(
+  opts: ClusterOptions,
+  fn: (c: TestCluster) => Promise<void>,
+): Promise<void> {
+  const c = await TestCluster.start(opts);
+  try {
+    await fn(c);
+  } catch (e) {
+    console.error(c.describe());
+    throw e;
+  } finally {
+    await c.stop();
+  }
+}
+
 export async function put(
   url: string,
   key: string,

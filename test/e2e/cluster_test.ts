@@ -4,27 +4,15 @@
  * durability of acknowledged writes through SIGKILL of every node.
  */
 import assert from "node:assert/strict";
-import { get, put, TestCluster, until } from "./_cluster.ts";
+import { get, put, until, withCluster } from "./_cluster.ts";
+
+/** Three nodes with `extraArgs`. */
+const three = (...extraArgs: string[]) => ({ size: 3, extraArgs });
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-async function withCluster(
-  extraArgs: string[],
-  fn: (c: TestCluster) => Promise<void>,
-): Promise<void> {
-  const c = await TestCluster.start({ size: 3, extraArgs });
-  try {
-    await fn(c);
-  } catch (e) {
-    console.error(c.describe());
-    throw e;
-  } finally {
-    await c.stop();
-  }
-}
-
 Deno.test("three nodes replicate, forward and survive a leader kill", opts, async (t) => {
-  await withCluster([], async (c) => {
+  await withCluster(three(), async (c) => {
     let leader = await c.waitLeader();
     const followers = c.nodes.filter((n) => n.spec.id !== leader);
 
@@ -68,7 +56,7 @@ Deno.test("three nodes replicate, forward and survive a leader kill", opts, asyn
 });
 
 Deno.test("a follower with a wiped data dir catches up through a snapshot", opts, async () => {
-  await withCluster(["--snapshot-entries", "20"], async (c) => {
+  await withCluster(three("--snapshot-entries", "20"), async (c) => {
     const leader = await c.waitLeader();
     const victim = c.nodes.find((n) => n.spec.id !== leader)!;
     for (let i = 0; i < 60; i++) {
@@ -98,7 +86,7 @@ Deno.test(
   "SIGKILL of every node during a write load loses no acknowledged write",
   opts,
   async () => {
-    await withCluster([], async (c) => {
+    await withCluster(three(), async (c) => {
       await c.waitLeader();
       const acked = new Map<string, number>();
       let stop = false;
@@ -129,7 +117,7 @@ Deno.test(
 );
 
 Deno.test("SIGTERM drains and exits cleanly", opts, async () => {
-  await withCluster([], async (c) => {
+  await withCluster(three(), async (c) => {
     const leader = await c.waitLeader();
     assert.equal((await put(c.node(leader).url, "x", 1)).status, 200);
     const status = await c.node(leader).kill("SIGTERM");

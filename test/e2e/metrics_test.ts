@@ -7,7 +7,7 @@
  * commits, linearizable reads, replication latency.
  */
 import assert from "node:assert/strict";
-import { get, put, TestCluster, type TestNode, until } from "./_cluster.ts";
+import { get, put, type TestCluster, type TestNode, until, withCluster } from "./_cluster.ts";
 import { type Exposition, parseExposition, sampleValue, sumSamples } from "../telemetry/_expo.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -170,14 +170,8 @@ const STEPS: readonly [string, (ctx: Ctx) => Promise<void>][] = [
 Deno.test("metrics: /metrics parses whole and moves with the traffic", opts, async (t) => {
   // A longer election timeout: a spurious election under a loaded machine
   // would move the counts this test checks to another node.
-  const c = await TestCluster.start({ size: 3, extraArgs: ["--election-ticks", "30"] });
-  try {
+  await withCluster({ size: 3, extraArgs: ["--election-ticks", "30"] }, async (c) => {
     const ctx = await traffic(c);
     for (const [name, fn] of STEPS) await t.step(name, () => fn(ctx));
-  } catch (e) {
-    console.error(c.describe());
-    throw e;
-  } finally {
-    await c.stop();
-  }
+  });
 });
