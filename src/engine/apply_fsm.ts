@@ -20,6 +20,7 @@ import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import type { BatchTrace } from "../telemetry/entry_traces.ts";
 import { failSpan } from "../telemetry/spans.ts";
 import { applyConfChange } from "./membership.ts";
+import { SerialLoop } from "./serial_loop.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
 
@@ -48,9 +49,9 @@ type Task =
 
 export class ApplyFsm {
   #tasks: Task[] = [];
-  #running = false;
+  readonly #runner = new SerialLoop(() => this.#run(), () => this.#tasks.length > 0);
   #dirty = false;
-  #persisting: Promise<void> | null = null;
+  readonly #flusher = new SerialLoop(() => this.#persistOrDie(), () => this.#dirty);
   /** Invariant: durableIndex <= appliedIndex. */
   durableIndex: number;
 
@@ -82,19 +83,11 @@ export class ApplyFsm {
 
   /** Waits until every applied batch is in the kv engine. */
   async flush(): Promise<void> {
-    while (this.#persisting) await this.#persisting;
+    await this.#flusher.idle();
   }
 
   #kick(): void {
-    if (this.#running) return;
-    this.#running = true;
-    // `finally` runs a microtask after #run returns: a task enqueued in
-    // between saw #running and did not kick, so look again (it was stranded
-    // until the next write: a follower stuck behind its commit index).
-    this.#run().finally(() => {
-      this.#running = false;
-      if (this.#tasks.length > 0) this.#kick();
-    });
+    this.#runner.kick();
   }
 
   async #run(): Promise<void> {
@@ -140,15 +133,15 @@ export class ApplyFsm {
 
   /** One kv-engine commit at a time; changes made meanwhile join the next. */
   #persist(): void {
-    if (this.#persisting) return;
-    this.#persisting = this.#persistLoop().catch((e) => {
+    this.#flusher.kick();
+  }
+
+  #persistOrDie(): Promise<void> {
+    return this.#persistLoop().catch((e) => {
       // The kv engine is poisoned after a failed commit (see storage): stop;
       // a restart replays the raft log from the last durable applied index.
       console.error(JSON.stringify({ level: "fatal", msg: `Kv engine failed: ${e}` }));
       Deno.exit(70);
-    }).finally(() => {
-      this.#persisting = null;
-      if (this.#dirty) this.#persist(); // changes made after the loop's last look
     });
   }
 

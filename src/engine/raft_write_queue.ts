@@ -10,6 +10,7 @@
 import { type Span, trace } from "@opentelemetry/api";
 import type { Entry, HardState } from "../raft/types.ts";
 import type { RaftWrite } from "../storage/stores.ts";
+import { SerialLoop } from "./serial_loop.ts";
 import { type BatchTrace, mergeTraces } from "../telemetry/entry_traces.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { failSpan } from "../telemetry/spans.ts";
@@ -29,7 +30,7 @@ export interface WriteJob {
 
 export class RaftWriteQueue {
   #pending: WriteJob[] = [];
-  #running: Promise<void> | null = null;
+  readonly #loop = new SerialLoop(() => this.#run(), () => this.#pending.length > 0);
   /** A commit-only hard state waiting to ride along with the next write. */
   #deferredHs: HardState | null = null;
 
@@ -39,26 +40,17 @@ export class RaftWriteQueue {
   ) {}
 
   get idle(): boolean {
-    return this.#running === null && this.#pending.length === 0;
+    return !this.#loop.busy && this.#pending.length === 0;
   }
 
   push(job: WriteJob): void {
     this.#pending.push(job);
-    this.#start();
-  }
-
-  #start(): void {
-    // A job pushed after #run's last look but before its `finally` would be
-    // stranded until the next push: look again once the run is over.
-    this.#running ??= this.#run().finally(() => {
-      this.#running = null;
-      if (this.#pending.length > 0) this.#start();
-    });
+    this.#loop.kick();
   }
 
   /** Resolves once everything pushed so far is durable. */
   async drain(): Promise<void> {
-    while (this.#running) await this.#running;
+    await this.#loop.idle();
   }
 
   async #run(): Promise<void> {
