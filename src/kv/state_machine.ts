@@ -9,7 +9,15 @@
 import { evalCompare } from "./compare.ts";
 import { compareKeys } from "./key_order.ts";
 import { OrderedMap } from "./ordered_map.ts";
-import type { KeyRange, KvCommand, KvRecord, KvResult, TxnOp, TxnOpResult } from "./types.ts";
+import type {
+  KeyRange,
+  KvChange,
+  KvCommand,
+  KvRecord,
+  KvResult,
+  TxnOp,
+  TxnOpResult,
+} from "./types.ts";
 
 /** The keys changed since the last drain, each in its last state. */
 export interface DirtySet {
@@ -28,6 +36,12 @@ export class KvStateMachine {
   #map = new OrderedMap<KvRecord>();
   /** Key -> its record after the last change, or null when deleted. */
   #dirty = new Map<string, KvRecord | null>();
+  /**
+   * Told of every change in the order applied (the watch hub). Only the
+   * state machine knows what a range delete deleted or whether a
+   * precondition held, so the changes come from here. `load` tells nothing.
+   */
+  onChange: ((change: KvChange) => void) | undefined = undefined;
 
   /** Number of keys. */
   get size(): number {
@@ -47,10 +61,10 @@ export class KvStateMachine {
         if (cmd.ifModIndex !== undefined && cur?.modIndex !== cmd.ifModIndex) {
           return { type: "preconditionFailed", current: cur };
         }
-        return { type: "delete", deleted: this.#delete(cmd.key) };
+        return { type: "delete", deleted: this.#delete(index, cmd.key) };
       }
       case "deleteRange":
-        return { type: "deleteRange", deleted: this.#deleteRange(cmd.range) };
+        return { type: "deleteRange", deleted: this.#deleteRange(index, cmd.range) };
       case "txn": {
         const ok = cmd.compare.every((c) => evalCompare(c, this.#map.get(c.key) ?? null));
         const ops = ok ? cmd.success : cmd.failure;
@@ -135,7 +149,7 @@ export class KvStateMachine {
       case "get":
         return this.#map.get(op.key) ?? null;
       case "delete":
-        return { deleted: this.#delete(op.key) };
+        return { deleted: this.#delete(index, op.key) };
       case "put":
         return this.#put(index, op.key, op.value, this.#map.get(op.key) ?? null);
     }
@@ -156,21 +170,23 @@ export class KvStateMachine {
     };
     this.#map.set(key, record);
     this.#dirty.set(key, record);
+    this.onChange?.({ type: "put", record });
     return record;
   }
 
-  #delete(key: string): 0 | 1 {
+  #delete(index: number, key: string): 0 | 1 {
     if (!this.#map.delete(key)) return 0;
     this.#dirty.set(key, null);
+    this.onChange?.({ type: "delete", key, modIndex: index });
     return 1;
   }
 
-  #deleteRange(range: KeyRange): number {
+  #deleteRange(index: number, range: KeyRange): number {
     // Collect first: deleting while scanning would make the scan re-seek
     // after every key.
     const keys: string[] = [];
     for (const [k] of this.#map.scan(range.start, range.end)) keys.push(k);
-    for (const k of keys) this.#delete(k);
+    for (const k of keys) this.#delete(index, k);
     return keys.length;
   }
 }

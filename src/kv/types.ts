@@ -93,3 +93,11 @@ export type KvResult =
     readonly results: readonly TxnOpResult[];
   }
   | { readonly type: "preconditionFailed"; readonly current: KvRecord | null };
+
+/**
+ * One change to one key, as a watcher sees it (API.md §5). A put carries the
+ * new record; a delete the key and the index of the entry that deleted it.
+ */
+export type KvChange =
+  | { readonly type: "put"; readonly record: KvRecord }
+  | { readonly type: "delete"; readonly key: string; readonly modIndex: number };

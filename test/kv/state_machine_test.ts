@@ -255,3 +255,47 @@ Deno.test("KvStateMachine reads: get, range, entries, load, reset", async (t) =>
     assert.equal(other.size, 0);
   });
 });
+
+Deno.test("KvStateMachine onChange reports each change of an entry in apply order", async (t) => {
+  const changes = (sm: KvStateMachine, index: number, cmd: KvCommand) => {
+    const got: unknown[] = [];
+    sm.onChange = (c) => got.push(c);
+    sm.apply(index, cmd);
+    sm.onChange = undefined;
+    return got;
+  };
+
+  await t.step("a range delete reports the keys that existed then", () => {
+    const sm = fixture();
+    assert.deepEqual(changes(sm, 10, { type: "deleteRange", range: { start: "", end: null } }), [
+      { type: "delete", key: "a", modIndex: 10 },
+      { type: "delete", key: "b", modIndex: 10 },
+    ]);
+    assert.deepEqual(changes(sm, 11, { type: "deleteRange", range: { start: "", end: null } }), []);
+  });
+
+  await t.step("a txn reports its puts and real deletes, not gets", () => {
+    const sm = fixture();
+    const got = changes(sm, 10, {
+      type: "txn",
+      compare: [],
+      success: [
+        { op: "get", key: "a" },
+        { op: "put", key: "c", value: "3" },
+        { op: "delete", key: "zz" },
+        { op: "delete", key: "a" },
+      ],
+      failure: [],
+    });
+    assert.deepEqual(got, [
+      { type: "put", record: rec("c", "3", 1, 10, 10) },
+      { type: "delete", key: "a", modIndex: 10 },
+    ]);
+  });
+
+  await t.step("a failed precondition reports nothing", () => {
+    const sm = fixture();
+    assert.deepEqual(changes(sm, 10, { type: "put", key: "a", value: "2", ifAbsent: true }), []);
+    assert.deepEqual(changes(sm, 10, { type: "delete", key: "a", ifModIndex: 9 }), []);
+  });
+});
