@@ -29,6 +29,8 @@ export interface ApplyObserver {
   applied(index: number, term: number, result: KvResult | null): void;
   /** The applied index moved (answers waiting reads). */
   advanced(index: number): void;
+  /** A snapshot replaced the whole state at `index` (ends watches). */
+  installed?(index: number): void;
 }
 
 export interface SnapshotInstall {
@@ -198,6 +200,7 @@ export class ApplyFsm {
       this.appliedIndex = this.durableIndex = snap.index;
       this.appliedTerm = snap.term;
       this.membership = snap.membership;
+      this.observer.installed?.(snap.index);
       this.observer.advanced(snap.index);
     } catch (e) {
       failSpan(span, e);

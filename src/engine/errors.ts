@@ -44,3 +44,16 @@ export class UnavailableError extends Error {
 export class MembershipError extends Error {
   override name = "MembershipError";
 }
+
+/**
+ * A watch asked for history this node no longer holds (410 at the API);
+ * `oldestIndex` is the smallest `fromIndex` it can still replay.
+ */
+export class CompactedError extends Error {
+  override name = "CompactedError";
+  constructor(readonly oldestIndex: number) {
+    super(
+      `Changes before index ${oldestIndex} are no longer held; watch from ${oldestIndex} or later`,
+    );
+  }
+}

@@ -22,6 +22,7 @@ import { Region, type RegionOptions } from "./region.ts";
 import { RaftKv } from "./raft_kv.ts";
 import { Router } from "./router.ts";
 import { toConfState } from "./membership.ts";
+import { WatchHub, type WatchOptions } from "./watch_hub.ts";
 
 export interface NodeOptions extends RegionOptions {
   /** The initial cluster; seeds only a brand-new data dir. */
@@ -31,6 +32,8 @@ export interface NodeOptions extends RegionOptions {
   readonly applyFlushMs?: number;
   /** Seeds election-timeout randomness; tests fix it to be deterministic. */
   readonly raftSeed?: number;
+  /** Watch history and heartbeat; defaults in WATCH_DEFAULTS. */
+  readonly watch?: WatchOptions;
 }
 
 export interface NodeParts {
@@ -68,6 +71,9 @@ export async function createNode(
   });
   const sm = new KvStateMachine();
   sm.load(loaded.data.records);
+  // History starts at the loaded state: what came before it is not known.
+  const watches = new WatchHub(loaded.data.appliedIndex, opts.watch, deps.metrics.watchers);
+  sm.onChange = (c) => watches.record(c);
   const node = new RawNode(raftConfig(opts, loaded.data.appliedIndex), mem);
   // The apply hooks close over `region`, which is built after them.
   // deno-lint-ignore prefer-const
@@ -76,8 +82,12 @@ export async function createNode(
     sm,
     engines.data,
     {
-      applied: (i, t, res) => region!.proposals.applied(i, t, res),
+      applied: (i, t, res) => {
+        watches.applied(i);
+        region!.proposals.applied(i, t, res);
+      },
       advanced: (i) => region!.reads.applied(i),
+      installed: (i) => watches.replaced(i),
     },
     deps.metrics,
     loaded.data.appliedIndex,
@@ -101,7 +111,7 @@ export async function createNode(
   region = new Region(opts, node, storage, apply, transport, deps.metrics, deps.log);
   const router = new Router();
   router.register(REGION_ID, region);
-  return { engine: new RaftKv(region, sm, opts.clusterId), router, region };
+  return { engine: new RaftKv(region, sm, opts.clusterId, watches), router, region };
 }
 
 function raftConfig(opts: NodeOptions, applied: number) {
@@ -114,5 +124,6 @@ function raftConfig(opts: NodeOptions, applied: number) {
     electionTick: opts.electionTicks,
     heartbeatTick: opts.heartbeatTicks,
     applied,
+    maxInflightMsgs: Number(Deno.env.get("XINF") ?? 256),
   };
 }

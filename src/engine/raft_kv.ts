@@ -4,7 +4,7 @@
  * consistencies, and reports status. All Raft work happens in PeerFsm.
  * @module
  */
-import type { KvCommand } from "../kv/types.ts";
+import type { KeyRange, KvCommand } from "../kv/types.ts";
 import { encodeCommand } from "../kv/codec.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
 import { ATTR, REGION_ID, SPAN } from "../telemetry/names.ts";
@@ -13,6 +13,7 @@ import type { ClusterStatus, Consistency, Engine, ReadView, WriteResult } from "
 import { MembershipError, NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
 import type { Region } from "./region.ts";
 import { clusterStatus } from "./status.ts";
+import type { Watch, WatchHub, WatchSink } from "./watch_hub.ts";
 
 const OK = { outcome: "ok" } as const;
 
@@ -23,6 +24,7 @@ export class RaftKv implements Engine {
     readonly region: Region,
     readonly sm: KvStateMachine,
     readonly clusterId: string,
+    readonly watches: WatchHub,
   ) {}
 
   get id(): string {
@@ -118,6 +120,11 @@ export class RaftKv implements Engine {
     await this.region.transferLeadership(id);
   }
 
+  watch(range: KeyRange, fromIndex: number | null, sink: WatchSink): Watch {
+    this.#checkOpen();
+    return this.watches.watch(range, fromIndex, sink);
+  }
+
   leader(): { id: string; url: string } | null {
     return this.region.leader();
   }
@@ -131,8 +138,10 @@ export class RaftKv implements Engine {
       this.region.caughtUp();
   }
 
+  /** Refuses new requests and ends every watch stream (so the server can drain). */
   close(): void {
     this.#closed = true;
+    this.watches.close();
   }
 
   #view(): ReadView {

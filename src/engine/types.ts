@@ -4,6 +4,7 @@
  * @module
  */
 import type { KeyRange, KvCommand, KvRecord, KvResult } from "../kv/types.ts";
+import type { Watch, WatchSink } from "./watch_hub.ts";
 
 export type Consistency = "linearizable" | "lease" | "stale";
 
@@ -68,6 +69,13 @@ export interface Engine {
     consistency: Consistency,
     opts?: { signal?: AbortSignal },
   ): Promise<ReadView>;
+  /**
+   * Streams the changes in `range` this node applies to `sink` (API.md §5):
+   * first the held ones with modIndex >= `fromIndex` (null: none, live
+   * only). Throws CompactedError when that history is gone,
+   * UnavailableError when shutting down.
+   */
+  watch(range: KeyRange, fromIndex: number | null, sink: WatchSink): Watch;
   /** Leader id and URL as this node knows them. */
   leader(): { id: string; url: string } | null;
   status(): ClusterStatus;

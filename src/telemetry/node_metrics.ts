@@ -11,6 +11,7 @@ export function createNodeMetrics(registry = new Registry()) {
   m.leaderChanges.init();
   m.snapshotsSent.init();
   m.snapshotsReceived.init();
+  m.watchers.set(0);
   for (const outcome of PROPOSAL_OUTCOMES) m.proposals.init({ outcome });
   for (const engine of ["raft", "data"]) m.kvCommits.init({ engine });
   return m;
@@ -109,6 +110,7 @@ function defineMetrics(r: Registry) {
       "raftkv_read_index_total",
       "Linearizable reads by outcome",
     ),
+    watchers: r.gauge("raftkv_watchers", "Open watch streams (GET /v1/watch)"),
   };
 }
 

@@ -13,13 +13,21 @@ import type {
   WriteResult,
 } from "../../src/engine/types.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
-import type { KvCommand } from "../../src/kv/types.ts";
+import type { KeyRange, KvCommand } from "../../src/kv/types.ts";
+import {
+  type Watch,
+  WatchHub,
+  type WatchOptions,
+  type WatchSink,
+} from "../../src/engine/watch_hub.ts";
 
 /** Options of {@link FakeEngine}. */
 export interface FakeEngineOptions {
   readonly id?: string;
   /** Who leads; null = no leader known. @default this node */
   readonly leader?: { id: string; url: string } | null;
+  /** Watch history limits and heartbeat of the real WatchHub inside. */
+  readonly watch?: WatchOptions;
 }
 
 /** See the module doc. */
@@ -37,9 +45,13 @@ export class FakeEngine implements Engine {
   /** The consistency of every snapshot asked for. */
   readonly reads: Consistency[] = [];
   members: { id: string; url: string; role: "voter" | "learner" }[];
+  /** A real hub, fed by the state machine as the ApplyFsm feeds it. */
+  readonly watches: WatchHub;
 
   constructor(opts: FakeEngineOptions = {}) {
     this.id = opts.id ?? "n1";
+    this.watches = new WatchHub(0, opts.watch);
+    this.sm.onChange = (c) => this.watches.record(c);
     this.leaderInfo = opts.leader === undefined
       ? { id: this.id, url: `http://${this.id}.test` }
       : opts.leader;
@@ -71,7 +83,14 @@ export class FakeEngine implements Engine {
     }
     this.commands.push(cmd);
     const index = ++this.index;
-    return Promise.resolve({ result: this.sm.apply(index, cmd), index });
+    const result = this.sm.apply(index, cmd);
+    this.watches.applied(index);
+    return Promise.resolve({ result, index });
+  }
+
+  watch(range: KeyRange, fromIndex: number | null, sink: WatchSink): Watch {
+    this.#check();
+    return this.watches.watch(range, fromIndex, sink);
   }
 
   asyncSnapshot(consistency: Consistency): Promise<ReadView> {
