@@ -14,6 +14,7 @@ import { createKvRoutes } from "./kv.ts";
 import { createMemberRoutes } from "./members.ts";
 import { createRangeRoutes } from "./range.ts";
 import { createTxnRoutes } from "./txn.ts";
+import { createWatchRoutes } from "./watch.ts";
 import { splitUrl } from "./validate.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
@@ -70,6 +71,7 @@ const ALLOWED: readonly (readonly [RegExp, string])[] = [
   [/^\/v1\/kv\/./, "GET, HEAD, PUT, DELETE"],
   [/^\/v1\/kv$/, "GET, HEAD, DELETE"],
   [/^\/v1\/txn$/, "POST"],
+  [/^\/v1\/watch$/, "GET, HEAD"],
   [/^\/(v1\/cluster|healthz|readyz|metrics)$/, "GET, HEAD"],
   [/^\/v1\/cluster\/(members|leader)$/, "POST"],
   [/^\/v1\/cluster\/members\/./, "DELETE"],
@@ -101,6 +103,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", createKvRoutes(deps));
   app.route("/", createRangeRoutes(deps));
   app.route("/", createTxnRoutes(deps));
+  app.route("/", createWatchRoutes(deps));
   app.route("/", createClusterRoutes(deps));
   app.route("/", createMemberRoutes(deps));
   app.route("/", createDebugRoutes(deps));

@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import { ZodError } from "zod";
 import {
+  CompactedError,
   LeadershipChangedError,
   MembershipError,
   NotLeaderError,
@@ -32,6 +33,7 @@ export type ErrorStatus =
   | 412
   | 413
   | 409
+  | 410
   | 415
   | 500
   | 503
@@ -119,6 +121,9 @@ export function toApiError(err: unknown): ApiError {
   }
   if (err instanceof MembershipError) {
     return new ApiError(409, "conflict", err.message);
+  }
+  if (err instanceof CompactedError) {
+    return new ApiError(410, "compacted", err.message, { oldestIndex: err.oldestIndex });
   }
   if (err instanceof UnavailableError) {
     return retryLater("unavailable", err.message);

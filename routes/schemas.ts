@@ -76,6 +76,22 @@ export const DeleteRangeQuery = z.object({
   all: flag.default("false"),
 }).strict().superRefine(oneRange);
 
+/** `GET /v1/watch`: one key, a prefix or `start`/`end`; `fromIndex` replays. */
+export const WatchQuery = z.object({
+  ...rangeFields,
+  key: z.string().optional(),
+  fromIndex: z.string()
+    .regex(/^\d{1,15}$/, "Expected a whole number")
+    .transform(Number)
+    .optional(),
+}).strict().superRefine((q, ctx) => {
+  const ranged = (q.prefix ?? q.start ?? q.end) !== undefined;
+  const issue = (message: string) => ctx.addIssue({ code: "custom", message });
+  if (q.key !== undefined && ranged) issue("Give key, prefix or start/end, not several");
+  else if (q.key === undefined && !ranged) issue("A range is required: key, prefix or start");
+  else if (q.key === undefined) oneRange(q, ctx);
+});
+
 /** Cursor payload: the last key of the previous page. */
 export const CursorPayload = z.object({ k: z.string() }).strict();
 

@@ -161,6 +161,7 @@ export function queryCases(r: Prng): Case[] {
     ["/v1/kv", () => ({ method: "GET" })],
     ["/v1/kv", () => ({ method: "DELETE" })],
     ["/v1/txn", () => jsonInit("POST", {})],
+    ["/v1/watch", () => ({ method: "GET" })],
   ];
   for (let i = 0; i < 90; i++) {
     const [path, init] = r.pick(targets);

@@ -67,6 +67,7 @@ Deno.test("unknown routes are 404 not_found; known paths with wrong methods are 
     ["PATCH", "/v1/kv/a", "GET, HEAD, PUT, DELETE"],
     ["PUT", "/v1/kv", "GET, HEAD, DELETE"],
     ["GET", "/v1/txn", "POST"],
+    ["PUT", "/v1/watch", "GET, HEAD"],
     ["DELETE", "/healthz", "GET, HEAD"],
     ["POST", "/metrics", "GET, HEAD"],
     ["GET", "/v1/cluster/members", "POST"],

@@ -1,0 +1,77 @@
+/**
+ * The event stream of one watch (API.md §5), as `text/event-stream`: each
+ * change is an event with `id: <modIndex>`, `event: put|delete` and `data:`
+ * the record as GET renders it (a delete: `{"key","modIndex"}`).
+ *
+ * The queue between the hub and the client is bounded in bytes. A client
+ * that reads too slowly makes it overflow; then the stream ends after what
+ * is queued, at an entry boundary, and the client resumes with
+ * Last-Event-ID. Memory per watcher stays bounded either way.
+ * @module
+ */
+import type { Watch, WatchEnd, WatchSink } from "../src/engine/watch_hub.ts";
+import type { KvChange } from "../src/kv/types.ts";
+import { renderRecord } from "./render.ts";
+
+/** Bytes a watcher may have queued before its stream is ended. */
+export const WATCH_QUEUE_BYTES = 8 * 1024 * 1024;
+
+const utf8 = new TextEncoder();
+
+/**
+ * One change of entry `index` as an SSE event. JSON text never holds a raw
+ * newline (JSON.stringify escapes them), so `data:` is a single line.
+ */
+export function renderEvent(index: number, c: KvChange): string {
+  const data = c.type === "put"
+    ? renderRecord(c.record)
+    : `{"key":${JSON.stringify(c.key)},"modIndex":${c.modIndex}}`;
+  return `id: ${index}\nevent: ${c.type}\ndata: ${data}\n\n`;
+}
+
+/** A WatchSink writing to a byte stream that becomes the response body. */
+export class SseStream implements WatchSink {
+  readonly body: ReadableStream<Uint8Array>;
+  #ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  #open = true;
+  #watch: Watch | null = null;
+
+  constructor(maxQueueBytes = WATCH_QUEUE_BYTES) {
+    this.body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#ctrl = c;
+      },
+      // Deno cancels the body when the client disconnects.
+      cancel: () => {
+        this.#open = false;
+        this.#watch?.cancel();
+      },
+    }, { highWaterMark: maxQueueBytes, size: (chunk) => chunk.byteLength });
+  }
+
+  /** Ties the stream to its watch, which a client disconnect cancels. */
+  attach(watch: Watch): void {
+    this.#watch = watch;
+  }
+
+  /** One entry's events in one chunk: the stream never ends inside an entry. */
+  changes(index: number, changes: readonly KvChange[]): boolean {
+    this.#send(changes.map((c) => renderEvent(index, c)).join(""));
+    return (this.#ctrl.desiredSize ?? 0) >= 0;
+  }
+
+  keepalive(): void {
+    this.#send(": keepalive\n\n");
+  }
+
+  end(why: WatchEnd): void {
+    this.#send(`: end ${why}\n\n`);
+    if (!this.#open) return;
+    this.#open = false;
+    this.#ctrl.close();
+  }
+
+  #send(text: string): void {
+    if (this.#open) this.#ctrl.enqueue(utf8.encode(text));
+  }
+}
