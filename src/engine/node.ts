@@ -124,6 +124,5 @@ function raftConfig(opts: NodeOptions, applied: number) {
     electionTick: opts.electionTicks,
     heartbeatTick: opts.heartbeatTicks,
     applied,
-    maxInflightMsgs: Number(Deno.env.get("XINF") ?? 256),
   };
 }
