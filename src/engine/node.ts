@@ -114,6 +114,14 @@ export async function createNode(
   return { engine: new RaftKv(region, sm, opts.clusterId, watches), router, region };
 }
 
+/**
+ * Appends in flight per follower. Streams send at once, so a small window is
+ * what makes entries that arrive meanwhile travel together in the next
+ * append (fewer frames, Readies and commits per write); 256 cost ~15% more
+ * CPU per put in `deno task bench` at the same throughput.
+ */
+const MAX_INFLIGHT_APPENDS = 4;
+
 function raftConfig(opts: NodeOptions, applied: number) {
   const seed = [...opts.id].reduce(
     (h, c) => (h * 31 + c.charCodeAt(0)) >>> 0,
@@ -124,5 +132,6 @@ function raftConfig(opts: NodeOptions, applied: number) {
     electionTick: opts.electionTicks,
     heartbeatTick: opts.heartbeatTicks,
     applied,
+    maxInflightMsgs: MAX_INFLIGHT_APPENDS,
   };
 }

@@ -10,6 +10,7 @@ export const SPAN = {
   propose: "raftkv.propose",
   append: "raftkv.append",
   replicate: "raftkv.replicate",
+  receive: "raftkv.receive",
   commit: "raftkv.commit",
   apply: "raftkv.apply",
   readIndex: "raftkv.read_index",

@@ -81,10 +81,9 @@ function defineMetrics(r: Registry) {
       "Kv engine commit latency per apply batch",
       LATENCY_BUCKETS,
     ),
-    replicateLatency: r.histogram(
-      "raftkv_replicate_duration_seconds",
-      "Peer message batch POST latency by peer",
-      LATENCY_BUCKETS,
+    peerMessagesSent: r.counter(
+      "raftkv_peer_messages_sent_total",
+      "Raft messages sent on the peer streams by peer",
     ),
     peerSendErrors: r.counter(
       "raftkv_peer_send_errors_total",

@@ -1,6 +1,6 @@
 /**
- * Peer RPC over HTTP: one PeerClient per peer for message batches, and
- * snapshots streamed in their own requests (§7).
+ * Peer RPC over HTTP: one PeerStream (a WebSocket) per peer for messages,
+ * and snapshots streamed in their own POST requests (§7).
  * @module
  */
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
@@ -10,7 +10,7 @@ import type { Logger } from "../telemetry/logger.ts";
 import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
-import { PeerClient } from "./peer_client.ts";
+import { PeerStream } from "./peer_stream.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
@@ -33,7 +33,7 @@ export interface HttpTransportOptions {
 }
 
 export class HttpTransport implements Transport {
-  #clients = new Map<string, PeerClient>();
+  #clients = new Map<string, PeerStream>();
   #urls = new Map<string, string>();
   #sendingSnapshot = new Set<string>();
   #headers: Record<string, string>;
@@ -61,12 +61,12 @@ export class HttpTransport implements Transport {
     this.#clients.clear();
   }
 
-  #client(peer: string): PeerClient | undefined {
+  #client(peer: string): PeerStream | undefined {
     let c = this.#clients.get(peer);
     if (c) return c;
     const url = this.#urls.get(peer);
     if (!url) return undefined;
-    c = new PeerClient({
+    c = new PeerStream({
       peer,
       url,
       headers: this.#headers,

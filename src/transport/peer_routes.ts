@@ -1,14 +1,24 @@
 /**
- * The peer gateway under `/raft`: validates, checks the cluster token, hands
- * messages to the engine and answers 204 at once (replies travel as later
- * messages). Client tokens never open these routes.
+ * The peer gateway under `/raft`: checks the cluster token, validates, and
+ * hands messages to the engine. Messages come as frames on a WebSocket
+ * stream (`/v1/stream`, what nodes send) or as a POSTed batch answered 204
+ * at once (`/v1/messages`); replies travel as later messages either way.
+ * Snapshots are POSTed as a stream of their own. Client tokens never open
+ * these routes.
  * @module
  */
 import { Hono } from "hono";
-import { type Context as OtelContext, context } from "@opentelemetry/api";
+import {
+  type Context as OtelContext,
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+} from "@opentelemetry/api";
+import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import type { KvRecord } from "../kv/types.ts";
 import { failpoints } from "../failpoints/registry.ts";
-import { decodeBatch, type MessageBatch } from "./wire.ts";
+import { contextOf, decodeBatch, type MessageBatch } from "./wire.ts";
 import { decodeSnapshot, type SnapshotHeader } from "./snapshot_stream.ts";
 
 export interface PeerReceiver {
@@ -16,6 +26,7 @@ export interface PeerReceiver {
   receiveSnapshot(header: SnapshotHeader, records: KvRecord[]): void;
 }
 
+const tracer = trace.getTracer(TRACER_NAME);
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 function peerError(code: string, message: string) {
@@ -29,6 +40,32 @@ function sameToken(given: string, want: string): boolean {
   let diff = a.length ^ b.length;
   for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i]!;
   return diff === 0;
+}
+
+/** One streamed frame; a malformed one closes the stream (the sender is broken). */
+function receiveFrame(receiver: PeerReceiver, socket: WebSocket, data: unknown): void {
+  let batch: MessageBatch;
+  try {
+    if (typeof data !== "string" || data.length > MAX_BATCH_BYTES) throw new Error("bad frame");
+    batch = decodeBatch(data);
+  } catch {
+    socket.close(1008, "Bad message batch");
+    return;
+  }
+  const from = batch.messages[0]!.from;
+  if (failpoints.enabled && failpoints.shouldDrop("transport.receive", from)) return;
+  if (batch.traceparent === undefined) return receiver.receiveMessages(batch, ROOT_CONTEXT);
+  // The sender's replicate span is remote; a local span (the frame's server
+  // side) parents this node's batch spans, as an HTTP server span did.
+  const span = tracer.startSpan(SPAN.receive, {
+    kind: SpanKind.SERVER,
+    attributes: { [ATTR.peer]: from, [ATTR.messages]: batch.messages.length },
+  }, contextOf(batch.traceparent));
+  try {
+    receiver.receiveMessages(batch, trace.setSpan(ROOT_CONTEXT, span));
+  } finally {
+    span.end();
+  }
 }
 
 export function createPeerApp(
@@ -47,6 +84,14 @@ export function createPeerApp(
       }
     }
     await next();
+  });
+  app.get("/v1/stream", (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      return c.json(peerError("invalid_request", "Expected a WebSocket upgrade"), 426);
+    }
+    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
+    socket.onmessage = (e) => receiveFrame(receiver, socket, e.data);
+    return response;
   });
   app.post("/v1/messages", async (c) => {
     const len = Number(c.req.header("content-length") ?? "0");

@@ -5,11 +5,14 @@
  * a schema library cost followers several percent of their CPU.
  * @module
  */
+import { type Context, ROOT_CONTEXT, type SpanContext, trace } from "@opentelemetry/api";
 import type { Message } from "../raft/messages.ts";
 
 export interface MessageBatch {
   readonly region: number;
   readonly messages: readonly Message[];
+  /** W3C traceparent of the sender's replicate span (streamed frames only). */
+  readonly traceparent?: string | undefined;
 }
 
 export class WireError extends TypeError {
@@ -86,6 +89,27 @@ function isMessage(v: unknown): v is Message {
   return hasExactly(v, { ...ENVELOPE, ...FIELDS[v.type as Message["type"]] });
 }
 
+const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const isTraceparent: FieldCheck = (v) => typeof v === "string" && TRACEPARENT_RE.test(v);
+const BATCH = { region: isIdx, messages: Array.isArray, traceparent: optional(isTraceparent) };
+
+/** The W3C traceparent header value naming `sc`. */
+export function traceparentOf(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+}
+
+/** The context a frame's traceparent names (its spans' parent), or the root. */
+export function contextOf(traceparent: string | undefined): Context {
+  const m = traceparent === undefined ? null : TRACEPARENT_RE.exec(traceparent);
+  if (!m) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: m[1]!,
+    spanId: m[2]!,
+    traceFlags: parseInt(m[3]!, 16),
+    isRemote: true,
+  });
+}
+
 export function encodeBatch(batch: MessageBatch): string {
   return JSON.stringify(batch);
 }
@@ -93,7 +117,7 @@ export function encodeBatch(batch: MessageBatch): string {
 /** Parses and validates a batch; throws SyntaxError or WireError on garbage. */
 export function decodeBatch(text: string): MessageBatch {
   const b: unknown = JSON.parse(text);
-  if (!isObj(b) || !hasExactly(b, { region: isIdx, messages: Array.isArray })) {
+  if (!isObj(b) || !hasExactly(b, BATCH)) {
     throw new WireError("Message batch must be {region, messages}");
   }
   const messages = b.messages as unknown[];

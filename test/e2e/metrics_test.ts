@@ -119,7 +119,7 @@ async function proposalsAndBatches({ leader, follower, other, before }: Ctx): Pr
   }
   assert.ok(delta(b, a, "raftkv_persist_duration_seconds_count") >= 1);
   for (const peer of [follower.spec.id, other.spec.id]) {
-    assert.ok(must(a, "raftkv_replicate_duration_seconds_count", { peer }) >= 1, peer);
+    assert.ok(delta(b, a, "raftkv_peer_messages_sent_total", { peer }) >= 1, peer);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { put, TestCluster, TestNode, until } from "./_cluster.ts";
+import { parseExposition, sumSamples } from "../telemetry/_expo.ts";
 import {
   KIND,
   OtlpReceiver,
@@ -154,14 +155,15 @@ async function batchLinks({ rx, c, leader }: Ctx): Promise<void> {
   }, 20_000);
 }
 
-async function boundedTraces({ rx, leader }: Ctx): Promise<void> {
-  // ~2 s of heartbeats and their answers (a tick is 50 ms): enough to grow
-  // any trace they were wrongly chained into.
-  const peerPosts = () =>
-    rx.spans.filter((s) =>
-      s.kind === KIND.server && s.attributes["url.path"] === "/raft/v1/messages"
-    ).length;
-  await until("heartbeats exported", () => peerPosts() > 300 ? true : undefined, 30_000);
+async function boundedTraces({ rx, c, leader }: Ctx): Promise<void> {
+  // 300 more messages from the leader (heartbeats, a tick is 50 ms) and as
+  // many answers: enough to grow any trace they were wrongly chained into.
+  const sent = async () => {
+    const res = await fetch(`${c.node(leader).url}/metrics`);
+    return sumSamples(parseExposition(await res.text()), "raftkv_peer_messages_sent_total");
+  };
+  const start = await sent();
+  await until("heartbeats sent", async () => await sent() > start + 300 ? true : undefined, 30_000);
   const sizes = new Map<string, number>();
   for (const s of rx.spans) sizes.set(s.traceId, (sizes.get(s.traceId) ?? 0) + 1);
   const biggest = Math.max(...sizes.values());

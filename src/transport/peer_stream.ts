@@ -1,0 +1,190 @@
+/**
+ * One peer's outgoing stream (etcd's rafthttp stream): a WebSocket to the
+ * peer's `/raft/v1/stream`, one frame per Ready and peer, sent at once
+ * without waiting for the previous one. Frames are pipelined and ordered by
+ * the one TCP connection, so the follower's disk and the network overlap
+ * (a POST per batch kept one batch in flight per follower), and a frame
+ * costs no HTTP request on either side. Replies travel on the peer's own
+ * stream back to us. Sends never block the caller: while the stream is
+ * down, messages are dropped (Raft retries) and the connection is retried
+ * with backoff.
+ * @module
+ */
+import { type Span, trace } from "@opentelemetry/api";
+import type { Message } from "../raft/messages.ts";
+import { failpoints } from "../failpoints/registry.ts";
+import type { NodeMetrics } from "../telemetry/node_metrics.ts";
+import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
+import { type BatchTrace, mergeTraces } from "../telemetry/entry_traces.ts";
+import { Logger } from "../telemetry/logger.ts";
+import { encodeBatch, traceparentOf } from "./wire.ts";
+
+const tracer = trace.getTracer(TRACER_NAME);
+const MAX_BACKOFF_MS = 1000;
+/** Frames held while the first connection opens (then sent in order). */
+const MAX_CONNECTING = 256;
+/**
+ * Bytes the socket may hold unsent. A peer that stopped reading (SIGSTOP,
+ * a silent partition) fills it; past it frames are dropped and the stream
+ * is reopened, as a timed-out POST was.
+ */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+export interface PeerStreamOptions {
+  readonly peer: string;
+  /** The peer's base URL (http or https); the stream is ws(s) on the same host. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly metrics: NodeMetrics;
+  readonly log?: Logger | undefined;
+}
+
+export class PeerStream {
+  #ws: WebSocket | null = null;
+  #open = false;
+  /** Messages queued this turn (sent as one frame). */
+  #queue: Message[] = [];
+  #trace: BatchTrace | undefined;
+  /** Frames waiting for the connection to open. */
+  #connecting: string[] = [];
+  /** Serialises frames held by a `transport.send` delay failpoint. */
+  #delayed: Promise<void> = Promise.resolve();
+  #failures = 0;
+  #backoff = 0;
+  #backoffUntil = 0;
+  #closed = false;
+  readonly #log: Logger;
+  readonly #labels: { peer: string };
+
+  constructor(readonly opts: PeerStreamOptions) {
+    this.#log = opts.log ?? Logger.silent();
+    this.#labels = { peer: opts.peer };
+  }
+
+  enqueue(messages: readonly Message[], batch: BatchTrace | undefined): void {
+    if (this.#closed) return;
+    const { peer } = this.opts;
+    if (failpoints.enabled) {
+      if (failpoints.shouldDrop("transport.send", peer)) return;
+      if (failpoints.get("transport.send")) return this.#sendDelayed(messages, batch);
+    }
+    for (const m of messages) this.#queue.push(m);
+    if (batch) this.#trace = this.#trace ? mergeTraces(this.#trace, batch) : batch;
+    if (this.#queue.length === messages.length) queueMicrotask(this.#flush);
+  }
+
+  /**
+   * Sends what this turn of the event loop queued as one frame: the acks of
+   * several Readies written in one commit reach the leader as one frame,
+   * hence one Ready there, not one each.
+   */
+  readonly #flush = () => {
+    const messages = this.#queue;
+    const t = this.#trace;
+    this.#queue = [];
+    this.#trace = undefined;
+    if (messages.length > 0) this.#send(messages, t);
+  };
+
+  close(): void {
+    this.#closed = true;
+    this.#queue = [];
+    this.#connecting = [];
+    this.#ws?.close();
+    this.#ws = null;
+  }
+
+  /** A slow link: frames wait for the failpoint, still in order. */
+  #sendDelayed(messages: readonly Message[], batch: BatchTrace | undefined): void {
+    this.#delayed = this.#delayed
+      .then(() => failpoints.eval("transport.send"))
+      .then(() => this.#send(messages, batch), () => {});
+  }
+
+  #send(messages: readonly Message[], batch: BatchTrace | undefined): void {
+    if (this.#closed) return;
+    // A replicate span only for frames that serve traced requests; the
+    // follower's spans become its children through the frame's traceparent.
+    const span = batch && this.#span(messages.length, batch);
+    const tp = span ? traceparentOf(span.spanContext()) : undefined;
+    const frame = encodeBatch({ region: REGION_ID, messages, traceparent: tp });
+    span?.setAttribute(ATTR.bytes, frame.length);
+    span?.end();
+    this.opts.metrics.peerMessagesSent.inc(this.#labels, messages.length);
+    const ws = this.#ws;
+    if (this.#open && ws) {
+      if (ws.bufferedAmount > MAX_BUFFERED) return this.#stalled(ws);
+      ws.send(frame);
+      return;
+    }
+    if (this.#connecting.length < MAX_CONNECTING) this.#connecting.push(frame);
+    this.#connect();
+  }
+
+  #span(count: number, batch: BatchTrace): Span {
+    return tracer.startSpan(SPAN.replicate, {
+      attributes: {
+        [ATTR.peer]: this.opts.peer,
+        [ATTR.messages]: count,
+        [ATTR.region]: REGION_ID,
+      },
+      links: [...batch.links],
+    }, batch.ctx);
+  }
+
+  #connect(): void {
+    if (this.#ws || this.#closed) return;
+    if (performance.now() < this.#backoffUntil) {
+      this.#connecting = [];
+      return;
+    }
+    const url = new URL("/raft/v1/stream", this.opts.url);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(url, { headers: this.opts.headers });
+    this.#ws = ws;
+    ws.onopen = () => {
+      if (this.#ws !== ws) return;
+      this.#open = true;
+      this.#backoff = 0;
+      this.#reachable();
+      for (const f of this.#connecting) ws.send(f);
+      this.#connecting = [];
+    };
+    // A close without open is a failed connect; onerror always precedes it.
+    ws.onerror = (e) => this.#lost(ws, (e as ErrorEvent).message || "stream error");
+    ws.onclose = (e) => this.#lost(ws, `stream closed (${e.code})`);
+    // Replies come on the peer's own stream; anything sent here is ignored.
+    ws.onmessage = () => {};
+  }
+
+  /** The peer stopped reading: drop this frame and reopen the stream. */
+  #stalled(ws: WebSocket): void {
+    this.#lost(ws, `peer not reading (${ws.bufferedAmount} bytes unsent)`);
+    ws.close();
+  }
+
+  #lost(ws: WebSocket, reason: string): void {
+    if (this.#ws !== ws) return;
+    this.#ws = null;
+    this.#open = false;
+    this.#connecting = [];
+    if (this.#closed) return;
+    this.opts.metrics.peerSendErrors.inc(this.#labels);
+    this.#backoff = Math.min(MAX_BACKOFF_MS, Math.max(50, this.#backoff * 2));
+    this.#backoffUntil = performance.now() + this.#backoff;
+    this.#unreachable(reason);
+  }
+
+  /** Logs the first failure at warn, the following ones at debug (no flood). */
+  #unreachable(error: string): void {
+    const fields = { peer: this.opts.peer, error, backoffMs: this.#backoff };
+    if (this.#failures++ === 0) this.#log.warn("peer unreachable", fields);
+    else this.#log.debug("peer still unreachable", { ...fields, failures: this.#failures });
+  }
+
+  #reachable(): void {
+    if (this.#failures === 0) return;
+    this.#log.info("peer reachable again", { peer: this.opts.peer, failures: this.#failures });
+    this.#failures = 0;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The peer stream over a real WebSocket: a PeerStream dialing the peer app
+ * served by Deno.serve on loopback, with a receiver that records batches.
+ */
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import type { Context } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
+import type { Message } from "../../src/raft/messages.ts";
+import { createPeerApp, type PeerReceiver } from "../../src/transport/peer_routes.ts";
+import { PeerStream } from "../../src/transport/peer_stream.ts";
+import type { MessageBatch } from "../../src/transport/wire.ts";
+import { contextOf, traceparentOf } from "../../src/transport/wire.ts";
+import { createNodeMetrics } from "../../src/telemetry/node_metrics.ts";
+import { failpoints } from "../../src/failpoints/registry.ts";
+import { until } from "../e2e/_cluster.ts";
+
+const TOKEN = "s3cret";
+const hb = (commit: number): Message => ({
+  type: "heartbeat",
+  from: "n1",
+  to: "n2",
+  term: 1,
+  commit,
+  context: "",
+});
+
+class Recorder implements PeerReceiver {
+  batches: MessageBatch[] = [];
+  get commits(): number[] {
+    return this.batches.flatMap((b) =>
+      b.messages.map((m) => m.type === "heartbeat" ? m.commit : -1)
+    );
+  }
+  receiveMessages(batch: MessageBatch, _ctx: Context): void {
+    this.batches.push(batch);
+  }
+  receiveSnapshot(): void {}
+}
+
+/** A peer app on a free loopback port; `close` stops it. */
+function servePeer(rx: PeerReceiver, port = 0) {
+  const app = new Hono().route("/raft", createPeerApp(rx, { clusterToken: TOKEN }));
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
+  return { url: `http://127.0.0.1:${server.addr.port}`, server };
+}
+
+function stream(url: string, token = TOKEN) {
+  const metrics = createNodeMetrics();
+  const s = new PeerStream({
+    peer: "n2",
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    metrics,
+  });
+  return { s, metrics };
+}
+
+Deno.test("peer stream: frames arrive in order, one per turn of the event loop", async () => {
+  const rx = new Recorder();
+  const { url, server } = servePeer(rx);
+  const { s, metrics } = stream(url);
+  try {
+    // Queued before the connection opens: held, then sent in order.
+    for (let i = 1; i <= 3; i++) s.enqueue([hb(i)], undefined);
+    await until("first frame", () => rx.batches.length >= 1 ? true : undefined);
+    for (let i = 4; i <= 100; i++) {
+      s.enqueue([hb(i)], undefined);
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await until("all messages", () => rx.commits.length === 100 ? true : undefined);
+    assert.deepEqual(rx.commits, Array.from({ length: 100 }, (_, i) => i + 1));
+    assert.ok(rx.batches.length <= 20, `${rx.batches.length} frames for 100 messages`);
+    assert.equal(metrics.peerMessagesSent.value({ peer: "n2" }), 100);
+  } finally {
+    s.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("peer stream: a wrong cluster token is refused, nothing delivered", async () => {
+  const rx = new Recorder();
+  const { url, server } = servePeer(rx);
+  const { s, metrics } = stream(url, "wrong");
+  try {
+    s.enqueue([hb(1)], undefined);
+    await until("send error", () => metrics.peerSendErrors.value({ peer: "n2" }) >= 1 || undefined);
+    const res = await fetch(`${url}/raft/v1/stream`, { headers: { upgrade: "websocket" } });
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+    assert.equal(rx.batches.length, 0);
+  } finally {
+    s.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("peer stream: a peer that comes back is reconnected", async () => {
+  const rx = new Recorder();
+  const first = servePeer(rx);
+  const port = Number(new URL(first.url).port);
+  const { s, metrics } = stream(first.url);
+  let second: ReturnType<typeof servePeer> | undefined;
+  try {
+    s.enqueue([hb(1)], undefined);
+    await until("delivered", () => rx.batches.length === 1 || undefined);
+    await first.server.shutdown();
+    // Down: sends fail and back off; nothing arrives anywhere.
+    await until(
+      "stream lost",
+      () => metrics.peerSendErrors.value({ peer: "n2" }) >= 1 || undefined,
+    );
+    second = servePeer(rx, port);
+    // Raft resends; so does this loop, until the stream is back.
+    await until("reconnected", () => {
+      s.enqueue([hb(2)], undefined);
+      return rx.commits.includes(2) || undefined;
+    }, 10_000);
+  } finally {
+    s.close();
+    await second?.server.shutdown();
+  }
+});
+
+Deno.test("peer stream: a malformed frame closes the stream; drops honour failpoints", async () => {
+  const rx = new Recorder();
+  const { url, server } = servePeer(rx);
+  try {
+    const ws = new WebSocket(`${url.replace("http", "ws")}/raft/v1/stream`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+    await new Promise((r) => ws.onopen = r);
+    ws.send(JSON.stringify({ region: 1, messages: [{ ...hb(1), extra: 1 }] }));
+    assert.equal(await closed, 1008);
+    assert.equal(rx.batches.length, 0);
+
+    failpoints.enable();
+    failpoints.set("transport.receive", { kind: "drop", peers: ["n1"] });
+    const { s } = stream(url);
+    try {
+      s.enqueue([hb(7)], undefined); // from n1: dropped on receipt
+      await new Promise((r) => setTimeout(r, 0)); // the next turn: a new frame
+      failpoints.set("transport.send", { kind: "drop", peers: ["n2"] });
+      s.enqueue([hb(8)], undefined); // to n2: dropped before sending
+      failpoints.clear("transport.send");
+      s.enqueue([{ ...hb(9), from: "n3" }], undefined);
+      // Frames are ordered: once n3's arrived, n1's earlier one was dropped.
+      await until("after the drops", () => rx.commits.includes(9) || undefined);
+      assert.deepEqual(rx.commits, [9]);
+    } finally {
+      s.close();
+    }
+  } finally {
+    failpoints.clear();
+    await server.shutdown();
+  }
+});
+
+Deno.test("wire: traceparent round-trips to a remote span context", () => {
+  const sc = {
+    traceId: "0af7651916cd43dd8448eb211c80319c",
+    spanId: "b7ad6b7169203331",
+    traceFlags: 1,
+  };
+  const tp = traceparentOf(sc);
+  assert.equal(tp, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  assert.deepEqual(trace.getSpanContext(contextOf(tp)), { ...sc, isRemote: true });
+  assert.equal(trace.getSpanContext(contextOf("00-bad")), undefined);
+  assert.equal(trace.getSpanContext(contextOf(undefined)), undefined);
+});
