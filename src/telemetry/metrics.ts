@@ -21,7 +21,10 @@ function labelKey(labels: Labels): string {
   return out;
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabel(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v; // the common case, on every request
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 

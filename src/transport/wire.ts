@@ -84,9 +84,14 @@ function isSnapshot(v: unknown): boolean {
   return hasExactly(meta.confState as Obj, { voters: isIds, learners: isIds });
 }
 
+/** Envelope plus type fields, merged once (this runs for every message received). */
+const SHAPES: Record<string, Record<string, FieldCheck>> = Object.fromEntries(
+  Object.entries(FIELDS).map(([type, fields]) => [type, { ...ENVELOPE, ...fields }]),
+);
+
 function isMessage(v: unknown): v is Message {
-  if (!isObj(v) || typeof v.type !== "string" || !Object.hasOwn(FIELDS, v.type)) return false;
-  return hasExactly(v, { ...ENVELOPE, ...FIELDS[v.type as Message["type"]] });
+  if (!isObj(v) || typeof v.type !== "string" || !Object.hasOwn(SHAPES, v.type)) return false;
+  return hasExactly(v, SHAPES[v.type]!);
 }
 
 const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
