@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       leaseMs: electionMs - config.leaseDriftMs,
       snapshotEntries: config.snapshotEntries,
       applyFlushMs: 50,
+      forwardWrites: true,
       peers: new Map(config.peers.map((p) => [p.id, p.url])),
       clusterId: await clusterId(config.peers),
     },

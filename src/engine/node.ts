@@ -34,6 +34,8 @@ export interface NodeOptions extends RegionOptions {
   readonly raftSeed?: number;
   /** Watch history and heartbeat; defaults in WATCH_DEFAULTS. */
   readonly watch?: WatchOptions;
+  /** A follower sends client writes to the leader on the peer stream (RaftKv). */
+  readonly forwardWrites?: boolean;
 }
 
 export interface NodeParts {
@@ -111,7 +113,11 @@ export async function createNode(
   region = new Region(opts, node, storage, apply, transport, deps.metrics, deps.log);
   const router = new Router();
   router.register(REGION_ID, region);
-  return { engine: new RaftKv(region, sm, opts.clusterId, watches), router, region };
+  return {
+    engine: new RaftKv(region, sm, opts.clusterId, watches, opts.forwardWrites ?? false),
+    router,
+    region,
+  };
 }
 
 /**

@@ -5,7 +5,11 @@
  * @module
  */
 import type { KeyRange, KvCommand } from "../kv/types.ts";
-import { encodeCommand } from "../kv/codec.ts";
+import { context } from "@opentelemetry/api";
+import { decodeCommand, encodeCommand } from "../kv/codec.ts";
+import type { ForwardRequest } from "../transport/forward_wire.ts";
+import { contextOf, traceparentOf } from "../transport/wire.ts";
+import { toFailure } from "./forward_queue.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
 import { ATTR, REGION_ID, SPAN } from "../telemetry/names.ts";
 import { failSpan, startChildSpan } from "../telemetry/spans.ts";
@@ -17,6 +21,14 @@ import type { Watch, WatchHub, WatchSink } from "./watch_hub.ts";
 
 const OK = { outcome: "ok" } as const;
 
+/** The `method` label of `raftkv_forwarded_requests_total` for a forwarded command. */
+const METHOD_OF: Record<KvCommand["type"], string> = {
+  put: "PUT",
+  delete: "DELETE",
+  deleteRange: "DELETE",
+  txn: "POST",
+};
+
 export class RaftKv implements Engine {
   #closed = false;
 
@@ -25,19 +37,36 @@ export class RaftKv implements Engine {
     readonly sm: KvStateMachine,
     readonly clusterId: string,
     readonly watches: WatchHub,
-  ) {}
+    /** Followers send writes to the leader on the peer stream (`main.ts`). */
+    readonly forwardWrites = false,
+  ) {
+    region.serveForwards = (from, reqs) => this.#serveForwards(from, reqs);
+  }
 
   get id(): string {
     return this.region.id;
   }
 
+  /**
+   * Proposes `cmd` and resolves once it is applied. On a follower the write
+   * goes to the leader on the peer stream when `forwardWrites` is on (else
+   * NotLeaderError, and the routes forward the HTTP request); `local` (a
+   * write another node forwarded) never travels on.
+   */
   async asyncWrite(
     cmd: KvCommand,
-    opts?: { signal?: AbortSignal },
+    opts?: { signal?: AbortSignal; local?: boolean },
   ): Promise<WriteResult> {
     const r = this.region;
     this.#checkOpen();
-    await this.#requireLeader(opts?.signal);
+    if (!r.isLeader()) {
+      if (!r.leader()) await this.#waitLeader(opts?.signal);
+      const l = r.leader();
+      if (!r.isLeader()) {
+        if (l && this.forwardWrites && !opts?.local) return await this.#forward(cmd, l.id);
+        throw new NotLeaderError(l?.id ?? null, l?.url ?? null);
+      }
+    }
     const span = startChildSpan(SPAN.propose);
     span?.setAttributes({
       [ATTR.node]: r.id,
@@ -54,6 +83,41 @@ export class RaftKv implements Engine {
       throw e;
     } finally {
       span?.end();
+    }
+  }
+
+  /** A follower's write, sent to `leader` in a `raftkv.forward` span. */
+  async #forward(cmd: KvCommand, leader: string): Promise<WriteResult> {
+    const span = startChildSpan(SPAN.forward);
+    span?.setAttributes({ [ATTR.node]: this.id, [ATTR.leader]: leader, [ATTR.op]: cmd.type });
+    this.region.metrics.forwarded.inc({ method: METHOD_OF[cmd.type] });
+    try {
+      const tp = span ? traceparentOf(span.spanContext()) : undefined;
+      return await this.region.forwardWrite(leader, encodeCommand(cmd), tp);
+    } catch (e) {
+      failSpan(span, e);
+      throw e;
+    } finally {
+      span?.end();
+    }
+  }
+
+  /** Proposes writes `from` forwarded here and sends back each outcome. */
+  #serveForwards(from: string, reqs: readonly ForwardRequest[]): void {
+    for (const f of reqs) {
+      let cmd: KvCommand;
+      try {
+        cmd = decodeCommand(f.data);
+      } catch (e) {
+        // Nothing was proposed: the follower may say so.
+        const error = { name: "UnavailableError", message: `Bad forwarded write: ${e}` };
+        this.region.transport.forward(from, { replies: [{ id: f.id, error }] });
+        continue;
+      }
+      context.with(contextOf(f.traceparent), () => this.asyncWrite(cmd, { local: true })).then(
+        (w) => ({ id: f.id, index: w.index, result: w.result }),
+        (e) => ({ id: f.id, error: toFailure(e) }),
+      ).then((reply) => this.region.transport.forward(from, { replies: [reply] }));
     }
   }
 

@@ -8,6 +8,7 @@ import type { KvRecord } from "../kv/types.ts";
 import type { PeerReceiver } from "../transport/peer_routes.ts";
 import type { SnapshotHeader } from "../transport/snapshot_stream.ts";
 import type { MessageBatch } from "../transport/wire.ts";
+import type { ForwardFrame } from "../transport/forward_wire.ts";
 import type { Region } from "./region.ts";
 
 export class Router implements PeerReceiver {
@@ -23,6 +24,10 @@ export class Router implements PeerReceiver {
 
   receiveMessages(batch: MessageBatch, ctx: Context): void {
     this.#regions.get(batch.region)?.receiveMessages(batch, ctx);
+  }
+
+  receiveForwards(frame: ForwardFrame): void {
+    this.#regions.get(frame.region)?.receiveForwards(frame);
   }
 
   receiveSnapshot(header: SnapshotHeader, records: KvRecord[]): void {

@@ -14,6 +14,7 @@ import { PeerStream } from "./peer_stream.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
+  type ForwardItems,
   type SnapshotData,
   type SnapshotSource,
   type Transport,
@@ -56,6 +57,10 @@ export class HttpTransport implements Transport {
     for (const [peer, list] of byPeer) this.#client(peer)?.enqueue(list, trace);
   }
 
+  forward(to: string, items: ForwardItems): void {
+    this.#client(to)?.forward(items);
+  }
+
   close(): void {
     for (const c of this.#clients.values()) c.close();
     this.#clients.clear();
@@ -67,6 +72,7 @@ export class HttpTransport implements Transport {
     const url = this.#urls.get(peer);
     if (!url) return undefined;
     c = new PeerStream({
+      selfId: this.opts.selfId,
       peer,
       url,
       headers: this.#headers,

@@ -8,7 +8,12 @@ import { context } from "@opentelemetry/api";
 import type { Message } from "../raft/messages.ts";
 import { REGION_ID } from "../telemetry/names.ts";
 import type { PeerReceiver } from "./peer_routes.ts";
-import { batchByPeer, type SnapshotSource, type Transport } from "./transport.ts";
+import {
+  batchByPeer,
+  type ForwardItems,
+  type SnapshotSource,
+  type Transport,
+} from "./transport.ts";
 
 export class MemoryHub {
   readonly receivers = new Map<string, PeerReceiver>();
@@ -24,6 +29,18 @@ export class MemoryHub {
 
   heal(): void {
     this.cut.clear();
+  }
+
+  deliverForwards(from: string, to: string, items: ForwardItems): void {
+    if (this.cut.has(`${from}->${to}`)) return;
+    queueMicrotask(() => {
+      if (this.cut.has(`${from}->${to}`)) return;
+      this.receivers.get(to)?.receiveForwards({
+        region: REGION_ID,
+        from,
+        ...structuredClone(items),
+      });
+    });
   }
 
   deliver(from: string, to: string, messages: Message[]): void {
@@ -46,6 +63,10 @@ export class MemoryTransport implements Transport {
   send(messages: readonly Message[]): void {
     const byPeer = batchByPeer(messages, (m) => this.#snapshot(m));
     for (const [to, list] of byPeer) this.hub.deliver(this.selfId, to, list);
+  }
+
+  forward(to: string, items: ForwardItems): void {
+    this.hub.deliverForwards(this.selfId, to, items);
   }
 
   setPeers(): void {}

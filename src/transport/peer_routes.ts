@@ -18,11 +18,14 @@ import {
 import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import type { KvRecord } from "../kv/types.ts";
 import { failpoints } from "../failpoints/registry.ts";
-import { contextOf, decodeBatch, type MessageBatch } from "./wire.ts";
+import { checkBatch, contextOf, decodeBatch, type MessageBatch } from "./wire.ts";
+import { checkForwardFrame, type ForwardFrame, isForwardFrame } from "./forward_wire.ts";
 import { decodeSnapshot, type SnapshotHeader } from "./snapshot_stream.ts";
 
 export interface PeerReceiver {
   receiveMessages(batch: MessageBatch, ctx: OtelContext): void;
+  /** Forwarded writes and their outcomes (see `forward_wire.ts`). */
+  receiveForwards(frame: ForwardFrame): void;
   receiveSnapshot(header: SnapshotHeader, records: KvRecord[]): void;
 }
 
@@ -44,14 +47,21 @@ function sameToken(given: string, want: string): boolean {
 
 /** One streamed frame; a malformed one closes the stream (the sender is broken). */
 function receiveFrame(receiver: PeerReceiver, socket: WebSocket, data: unknown): void {
-  let batch: MessageBatch;
+  let frame: MessageBatch | ForwardFrame;
   try {
     if (typeof data !== "string" || data.length > MAX_BATCH_BYTES) throw new Error("bad frame");
-    batch = decodeBatch(data);
+    const v: unknown = JSON.parse(data);
+    const fwd = typeof v === "object" && v !== null && isForwardFrame(v as Record<string, unknown>);
+    frame = fwd ? checkForwardFrame(v as Record<string, unknown>) : checkBatch(v);
   } catch {
-    socket.close(1008, "Bad message batch");
+    socket.close(1008, "Bad frame");
     return;
   }
+  if ("from" in frame) {
+    if (failpoints.enabled && failpoints.shouldDrop("transport.receive", frame.from)) return;
+    return receiver.receiveForwards(frame);
+  }
+  const batch = frame;
   const from = batch.messages[0]!.from;
   if (failpoints.enabled && failpoints.shouldDrop("transport.receive", from)) return;
   if (batch.traceparent === undefined) return receiver.receiveMessages(batch, ROOT_CONTEXT);

@@ -18,6 +18,8 @@ import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { type BatchTrace, mergeTraces } from "../telemetry/entry_traces.ts";
 import { Logger } from "../telemetry/logger.ts";
 import { encodeBatch, traceparentOf } from "./wire.ts";
+import type { ForwardFrame, ForwardReply, ForwardRequest } from "./forward_wire.ts";
+import type { ForwardItems } from "./transport.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
 const MAX_BACKOFF_MS = 1000;
@@ -31,6 +33,8 @@ const MAX_CONNECTING = 256;
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
 export interface PeerStreamOptions {
+  /** This node (names the sender of forward frames). */
+  readonly selfId: string;
   readonly peer: string;
   /** The peer's base URL (http or https); the stream is ws(s) on the same host. */
   readonly url: string;
@@ -45,6 +49,10 @@ export class PeerStream {
   /** Messages queued this turn (sent as one frame). */
   #queue: Message[] = [];
   #trace: BatchTrace | undefined;
+  /** Forwarded writes and outcomes queued this turn (a second frame). */
+  #forwards: ForwardRequest[] = [];
+  #replies: ForwardReply[] = [];
+  #scheduled = false;
   /** Frames waiting for the connection to open. */
   #connecting: string[] = [];
   /** Serialises frames held by a `transport.send` delay failpoint. */
@@ -66,43 +74,76 @@ export class PeerStream {
     const { peer } = this.opts;
     if (failpoints.enabled) {
       if (failpoints.shouldDrop("transport.send", peer)) return;
-      if (failpoints.get("transport.send")) return this.#sendDelayed(messages, batch);
+      if (failpoints.get("transport.send")) {
+        return this.#sendDelayed(() => this.#sendMessages(messages, batch));
+      }
     }
     for (const m of messages) this.#queue.push(m);
     if (batch) this.#trace = this.#trace ? mergeTraces(this.#trace, batch) : batch;
-    if (this.#queue.length === messages.length) queueMicrotask(this.#flush);
+    this.#schedule();
+  }
+
+  /** Queues forwarded writes or their outcomes; they go out with this turn's frames. */
+  forward(items: ForwardItems): void {
+    if (this.#closed) return;
+    if (failpoints.enabled) {
+      if (failpoints.shouldDrop("transport.send", this.opts.peer)) return;
+      if (failpoints.get("transport.send")) {
+        return this.#sendDelayed(() =>
+          this.#sendForwards(items.forwards ?? [], items.replies ?? [])
+        );
+      }
+    }
+    for (const f of items.forwards ?? []) this.#forwards.push(f);
+    for (const r of items.replies ?? []) this.#replies.push(r);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flush);
   }
 
   /**
-   * Sends what this turn of the event loop queued as one frame: the acks of
-   * several Readies written in one commit reach the leader as one frame,
-   * hence one Ready there, not one each.
+   * Sends what this turn of the event loop queued as one frame (and one for
+   * forwards): the acks of several Readies written in one commit reach the
+   * leader as one frame, hence one Ready there, not one each.
    */
   readonly #flush = () => {
-    const messages = this.#queue;
-    const t = this.#trace;
+    this.#scheduled = false;
+    const [messages, t, forwards, replies] = [
+      this.#queue,
+      this.#trace,
+      this.#forwards,
+      this.#replies,
+    ];
     this.#queue = [];
     this.#trace = undefined;
-    if (messages.length > 0) this.#send(messages, t);
+    this.#forwards = [];
+    this.#replies = [];
+    if (messages.length > 0) this.#sendMessages(messages, t);
+    if (forwards.length > 0 || replies.length > 0) this.#sendForwards(forwards, replies);
   };
 
   close(): void {
     this.#closed = true;
     this.#queue = [];
+    this.#forwards = [];
+    this.#replies = [];
     this.#connecting = [];
     this.#ws?.close();
     this.#ws = null;
   }
 
   /** A slow link: frames wait for the failpoint, still in order. */
-  #sendDelayed(messages: readonly Message[], batch: BatchTrace | undefined): void {
+  #sendDelayed(send: () => void): void {
     this.#delayed = this.#delayed
       .then(() => failpoints.eval("transport.send"))
-      .then(() => this.#send(messages, batch), () => {});
+      .then(send, () => {});
   }
 
-  #send(messages: readonly Message[], batch: BatchTrace | undefined): void {
-    if (this.#closed) return;
+  #sendMessages(messages: readonly Message[], batch: BatchTrace | undefined): void {
     // A replicate span only for frames that serve traced requests; the
     // follower's spans become its children through the frame's traceparent.
     const span = batch && this.#span(messages.length, batch);
@@ -111,6 +152,21 @@ export class PeerStream {
     span?.setAttribute(ATTR.bytes, frame.length);
     span?.end();
     this.opts.metrics.peerMessagesSent.inc(this.#labels, messages.length);
+    this.#send(frame);
+  }
+
+  #sendForwards(forwards: readonly ForwardRequest[], replies: readonly ForwardReply[]): void {
+    const frame: ForwardFrame = {
+      region: REGION_ID,
+      from: this.opts.selfId,
+      ...(forwards.length > 0 ? { forwards } : {}),
+      ...(replies.length > 0 ? { replies } : {}),
+    };
+    this.#send(JSON.stringify(frame));
+  }
+
+  #send(frame: string): void {
+    if (this.#closed) return;
     const ws = this.#ws;
     if (this.#open && ws) {
       if (ws.bufferedAmount > MAX_BUFFERED) return this.#stalled(ws);

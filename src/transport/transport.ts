@@ -8,6 +8,13 @@ import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { SnapshotMeta } from "../raft/types.ts";
 import type { KvRecord } from "../kv/types.ts";
 import type { Membership } from "../storage/stores.ts";
+import type { ForwardReply, ForwardRequest } from "./forward_wire.ts";
+
+/** What one `forward` call carries: requests to a leader, or replies to a follower. */
+export interface ForwardItems {
+  readonly forwards?: readonly ForwardRequest[];
+  readonly replies?: readonly ForwardReply[];
+}
 
 export interface Transport {
   /**
@@ -15,6 +22,8 @@ export interface Transport {
    * (parent and links of the replicate spans); none for background traffic.
    */
   send(messages: readonly Message[], trace?: BatchTrace): void;
+  /** Sends forwarded writes or their outcomes to `to` (on the peer stream). */
+  forward(to: string, items: ForwardItems): void;
   /** The current address book: member id -> URL. */
   setPeers(peers: ReadonlyMap<string, string>): void;
   close(): void;

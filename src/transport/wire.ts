@@ -121,7 +121,11 @@ export function encodeBatch(batch: MessageBatch): string {
 
 /** Parses and validates a batch; throws SyntaxError or WireError on garbage. */
 export function decodeBatch(text: string): MessageBatch {
-  const b: unknown = JSON.parse(text);
+  return checkBatch(JSON.parse(text));
+}
+
+/** Validates a parsed batch; throws WireError on garbage. */
+export function checkBatch(b: unknown): MessageBatch {
   if (!isObj(b) || !hasExactly(b, BATCH)) {
     throw new WireError("Message batch must be {region, messages}");
   }

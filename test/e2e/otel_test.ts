@@ -75,12 +75,11 @@ function writeTrace(rx: Rx, key: string, f: string, leader: string, other: strin
   const [F, L] = [svc(f), svc(leader)];
   const forward = one(t, F, "raftkv.forward");
   childOf(forward, root);
-  const fetch = one(t, F, "PUT", (s) => s.kind === KIND.client);
-  childOf(fetch, forward);
-  const server = one(t, L, "PUT", (s) => s.kind === KIND.server);
-  childOf(server, fetch);
+  // The write travels on the peer stream: the leader's propose span is the
+  // forward span's child (its traceparent rides in the forward frame).
   const propose = one(t, L, "raftkv.propose");
-  childOf(propose, server);
+  childOf(propose, forward);
+  assert.equal(t.filter((s) => s.kind === KIND.client).length, 0, "no HTTP hop");
   assert.equal(
     t.filter((s) => s.name === "raftkv.propose").length,
     1,

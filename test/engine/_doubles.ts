@@ -7,7 +7,7 @@ import type { Message } from "../../src/raft/messages.ts";
 import type { MemoryKvDataEngine, MemoryRaftEngine } from "../../src/storage/memory_engines.ts";
 import type { DataWrite, KvDataEngine, RaftEngine, RaftWrite } from "../../src/storage/stores.ts";
 import { MemoryHub, type MemoryTransport } from "../../src/transport/memory_transport.ts";
-import type { Transport } from "../../src/transport/transport.ts";
+import type { ForwardItems, Transport } from "../../src/transport/transport.ts";
 
 /** A promise that never settles: what a write to a crashed disk returns. */
 const never = () => new Promise<never>(() => {});
@@ -61,6 +61,9 @@ export class SilencedTransport implements Transport {
   constructor(readonly inner: MemoryTransport) {}
   send(messages: readonly Message[]): void {
     if (!this.dead) this.inner.send(messages);
+  }
+  forward(to: string, items: ForwardItems): void {
+    if (!this.dead) this.inner.forward(to, items);
   }
   setPeers(): void {}
   close(): void {}

@@ -38,6 +38,8 @@ export interface ClusterOptions {
   readonly leaseMs?: number;
   readonly snapshotEntries?: number;
   readonly seed?: number;
+  /** Followers forward writes on the peer transport (as `main.ts` runs them). */
+  readonly forwardWrites?: boolean;
 }
 
 export interface TestNode {
@@ -84,6 +86,7 @@ export class Cluster {
       snapshotEntries: 10_000,
       // Fixed for determinism; ENGINE_TEST_SEED explores other election timings.
       seed: Number(Deno.env.get("ENGINE_TEST_SEED") ?? 1),
+      forwardWrites: false,
       ...opts,
     };
   }
@@ -168,6 +171,7 @@ export class Cluster {
       peers: new Map([...this.nodes.keys()].map((p) => [p, Cluster.url(p)])),
       clusterId: "test-cluster",
       raftSeed: o.seed,
+      forwardWrites: o.forwardWrites,
     };
   }
 

@@ -10,6 +10,7 @@ import type { Message } from "../../src/raft/messages.ts";
 import { createPeerApp, type PeerReceiver } from "../../src/transport/peer_routes.ts";
 import { PeerStream } from "../../src/transport/peer_stream.ts";
 import type { MessageBatch } from "../../src/transport/wire.ts";
+import type { ForwardFrame } from "../../src/transport/forward_wire.ts";
 import { contextOf, traceparentOf } from "../../src/transport/wire.ts";
 import { createNodeMetrics } from "../../src/telemetry/node_metrics.ts";
 import { failpoints } from "../../src/failpoints/registry.ts";
@@ -35,6 +36,10 @@ class Recorder implements PeerReceiver {
   receiveMessages(batch: MessageBatch, _ctx: Context): void {
     this.batches.push(batch);
   }
+  forwards: ForwardFrame[] = [];
+  receiveForwards(frame: ForwardFrame): void {
+    this.forwards.push(frame);
+  }
   receiveSnapshot(): void {}
 }
 
@@ -48,6 +53,7 @@ function servePeer(rx: PeerReceiver, port = 0) {
 function stream(url: string, token = TOKEN) {
   const metrics = createNodeMetrics();
   const s = new PeerStream({
+    selfId: "n1",
     peer: "n2",
     url,
     headers: { authorization: `Bearer ${token}` },
@@ -168,4 +174,45 @@ Deno.test("wire: traceparent round-trips to a remote span context", () => {
   assert.deepEqual(trace.getSpanContext(contextOf(tp)), { ...sc, isRemote: true });
   assert.equal(trace.getSpanContext(contextOf("00-bad")), undefined);
   assert.equal(trace.getSpanContext(contextOf(undefined)), undefined);
+});
+
+Deno.test("peer stream: forwards and replies travel in their own frame, checked", async () => {
+  const rx = new Recorder();
+  const { url, server } = servePeer(rx);
+  const { s } = stream(url);
+  try {
+    s.forward({ forwards: [{ id: 1, data: '{"type":"put"}' }] });
+    s.forward({ replies: [{ id: 2, index: 9, result: { type: "delete", deleted: 1 } }] });
+    s.enqueue([hb(1)], undefined);
+    await until(
+      "both frames",
+      () => rx.forwards.length === 1 && rx.batches.length === 1 || undefined,
+    );
+    assert.deepEqual(rx.forwards[0], {
+      region: 1,
+      from: "n1",
+      forwards: [{ id: 1, data: '{"type":"put"}' }],
+      replies: [{ id: 2, index: 9, result: { type: "delete", deleted: 1 } }],
+    });
+    for (
+      const bad of [
+        { region: 1, from: "n1", forwards: [{ id: -1, data: "" }] },
+        { region: 1, from: "N 1", replies: [] },
+        { region: 1, from: "n1", replies: [{ id: 1 }] },
+        { region: 1, from: "n1", replies: [{ id: 1, error: { name: 1, message: "" } }] },
+      ]
+    ) {
+      const ws = new WebSocket(`${url.replace("http", "ws")}/raft/v1/stream`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+      await new Promise((r) => ws.onopen = r);
+      ws.send(JSON.stringify(bad));
+      assert.equal(await closed, 1008, JSON.stringify(bad));
+    }
+    assert.equal(rx.forwards.length, 1);
+  } finally {
+    s.close();
+    await server.shutdown();
+  }
 });
