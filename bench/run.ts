@@ -4,7 +4,7 @@
 // -A because Deno 2 lets only --allow-all read /proc (CPU, RSS), and the
 // unrestricted --allow-run a runner of etcd and deno needs is as strong anyway.
 //
-//   deno run -A bench/run.ts [--duration 10s] [--scenarios put,get,seq,follower,large,single,memory]
+//   deno run -A bench/run.ts [--duration 10s] [--scenarios put,get,seq,follower,large,single,memory,churn]
 //     [--writes 200000] [--no-etcd] [--no-raftkv] [--main ./main.ts] [--out FILE]
 //     [--ready-timeout 30s] [--keep-logs DIR]
 

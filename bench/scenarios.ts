@@ -84,7 +84,19 @@ export function allScenarios(c: ScenarioConfig): Scenario[] {
     scenario("large", `(e) 3 nodes, 20 puts of a ${LARGE_VALUE} B value, 1 client`, 3, large, 180),
     scenario("single", "(f) 1 node, 100 B puts, 64 clients", 1, single, c.durationS + 60),
     memoryScenario(c.writes),
+    churnScenario(c.writes),
   ];
+}
+
+/**
+ * The same writes over 10,000 keys: the state stays small, so RSS must stay
+ * flat while the log is compacted again and again (the bounded-memory check).
+ */
+function churnScenario(writes: number): Scenario {
+  const load = `--mix 0 --value-size 100 --keys 10000 --ops ${writes} ` +
+    `--duration ${MEMORY_CAP_S}s --warmup 0s --concurrency 64 --to leader`;
+  const title = `(h) 3 nodes, ${writes} 100 B puts over 10000 keys, 64 clients: RSS per node`;
+  return { ...scenario("churn", title, 3, load, MEMORY_CAP_S + 60), memory: true };
 }
 
 /** Distinct keys, so the state really grows by `writes` records. */
