@@ -69,14 +69,18 @@ export function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-/** Rejects a declared `content-length` over `limit` before reading. */
-function checkDeclaredLength(header: string | undefined, limit: number) {
-  if (header === undefined) return;
+/**
+ * Rejects a declared `content-length` over `limit` before reading; returns
+ * it (undefined for a chunked body).
+ */
+function checkDeclaredLength(header: string | undefined, limit: number): number | undefined {
+  if (header === undefined) return undefined;
   if (!/^\d{1,16}$/.test(header.trim())) {
     throw invalid("Bad content-length header");
   }
   const declared = Number(header.trim());
   if (declared > limit) throw tooLarge("Request body", limit, declared);
+  return declared;
 }
 
 /**
@@ -86,7 +90,7 @@ function checkDeclaredLength(header: string | undefined, limit: number) {
  */
 export function jsonBody(limit: number): MiddlewareHandler<AppEnv> {
   return async function jsonBody(c, next) {
-    checkDeclaredLength(c.req.header("content-length"), limit);
+    const declared = checkDeclaredLength(c.req.header("content-length"), limit);
     if (!isJsonMediaType(c.req.header("content-type"))) {
       throw new ApiError(
         415,
@@ -94,7 +98,11 @@ export function jsonBody(limit: number): MiddlewareHandler<AppEnv> {
         "Request body must be application/json (UTF-8)",
       );
     }
-    const bytes = await readLimited(c.req.raw.body, limit);
+    // A declared length within the limit is what the server reads (HTTP
+    // framing), so one read does; a chunked body is counted as it streams.
+    const bytes = declared === undefined
+      ? await readLimited(c.req.raw.body, limit)
+      : new Uint8Array(await c.req.raw.arrayBuffer());
     c.set("rawBody", bytes);
     c.set("json", parseJson(bytes));
     await next();
