@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const raft = await DenoRaftEngine.open(`${config.dataDir}/raft.kv`);
   const data = await DenoKvDataEngine.open(`${config.dataDir}/data.kv`);
   const electionMs = config.electionTicks * config.tickMs;
+  let transport: HttpTransport | undefined;
   const { engine, router, region } = await createNode(
     {
       id: config.id,
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
       metrics,
       log,
       transport: (snapshotSource, onSnapshotFailed) =>
-        new HttpTransport({
+        transport = new HttpTransport({
           selfId: config.id,
           clusterToken: config.clusterToken ?? undefined,
           metrics,
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   log.term = () => region.term;
   const peerApp = createPeerApp(router, {
     clusterToken: config.clusterToken ?? undefined,
+    heard: (from) => transport?.heardFrom(from),
   });
   const app = createApp({ engine, config, metrics, failpoints, peerApp });
   const server = Deno.serve({

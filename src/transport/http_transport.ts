@@ -57,6 +57,11 @@ export class HttpTransport implements Transport {
     for (const [peer, list] of byPeer) this.#client(peer)?.enqueue(list, trace);
   }
 
+  /** A frame from `peer` arrived on its stream to us (see PeerStream.heard). */
+  heardFrom(peer: string): void {
+    this.#clients.get(peer)?.heard();
+  }
+
   forward(to: string, items: ForwardItems): void {
     this.#client(to)?.forward(items);
   }

@@ -46,7 +46,12 @@ function sameToken(given: string, want: string): boolean {
 }
 
 /** One streamed frame; a malformed one closes the stream (the sender is broken). */
-function receiveFrame(receiver: PeerReceiver, socket: WebSocket, data: unknown): void {
+function receiveFrame(
+  receiver: PeerReceiver,
+  socket: WebSocket,
+  data: unknown,
+  heard: (from: string) => void,
+): void {
   let frame: MessageBatch | ForwardFrame;
   try {
     if (typeof data !== "string" || data.length > MAX_BATCH_BYTES) throw new Error("bad frame");
@@ -59,11 +64,13 @@ function receiveFrame(receiver: PeerReceiver, socket: WebSocket, data: unknown):
   }
   if ("from" in frame) {
     if (failpoints.enabled && failpoints.shouldDrop("transport.receive", frame.from)) return;
+    heard(frame.from);
     return receiver.receiveForwards(frame);
   }
   const batch = frame;
   const from = batch.messages[0]!.from;
   if (failpoints.enabled && failpoints.shouldDrop("transport.receive", from)) return;
+  heard(from);
   if (batch.traceparent === undefined) return receiver.receiveMessages(batch, ROOT_CONTEXT);
   // The sender's replicate span is remote; a local span (the frame's server
   // side) parents this node's batch spans, as an HTTP server span did.
@@ -80,8 +87,13 @@ function receiveFrame(receiver: PeerReceiver, socket: WebSocket, data: unknown):
 
 export function createPeerApp(
   receiver: PeerReceiver,
-  opts: { clusterToken: string | undefined },
+  opts: {
+    clusterToken: string | undefined;
+    /** Told the sender of every streamed frame taken (stream liveness). */
+    heard?: (from: string) => void;
+  },
 ): Hono {
+  const heard = opts.heard ?? (() => {});
   const app = new Hono();
   app.use("*", async (c, next) => {
     if (opts.clusterToken) {
@@ -100,7 +112,7 @@ export function createPeerApp(
       return c.json(peerError("invalid_request", "Expected a WebSocket upgrade"), 426);
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
-    socket.onmessage = (e) => receiveFrame(receiver, socket, e.data);
+    socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard);
     return response;
   });
   app.post("/v1/messages", async (c) => {

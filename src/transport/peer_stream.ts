@@ -31,6 +31,14 @@ const MAX_CONNECTING = 256;
  * is reopened, as a timed-out POST was.
  */
 const MAX_BUFFERED = 8 * 1024 * 1024;
+/** A connection attempt that has not opened by then is given up (and retried). */
+const CONNECT_TIMEOUT_MS = 2000;
+/**
+ * Sending for this long on a stream while nothing arrives from the peer
+ * reopens the stream. A leader hears acks within a tick; followers rarely
+ * send to each other, so their streams reopen at most once per election.
+ */
+const SILENT_MS = 3000;
 
 export interface PeerStreamOptions {
   /** This node (names the sender of forward frames). */
@@ -41,6 +49,8 @@ export interface PeerStreamOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly metrics: NodeMetrics;
   readonly log?: Logger | undefined;
+  /** The clock (tests); performance.now by default. */
+  readonly now?: (() => number) | undefined;
 }
 
 export class PeerStream {
@@ -61,10 +71,17 @@ export class PeerStream {
   #backoff = 0;
   #backoffUntil = 0;
   #closed = false;
+  #connectStarted = 0;
+  #openedAt = 0;
+  #lastHeard: number;
   readonly #log: Logger;
   readonly #labels: { peer: string };
 
+  readonly #now: () => number;
+
   constructor(readonly opts: PeerStreamOptions) {
+    this.#now = opts.now ?? (() => performance.now());
+    this.#lastHeard = this.#now();
     this.#log = opts.log ?? Logger.silent();
     this.#labels = { peer: opts.peer };
   }
@@ -165,16 +182,36 @@ export class PeerStream {
     this.#send(JSON.stringify(frame));
   }
 
+  /** Something arrived from the peer (on its own stream): the path works. */
+  heard(): void {
+    this.#lastHeard = this.#now();
+  }
+
   #send(frame: string): void {
     if (this.#closed) return;
     const ws = this.#ws;
     if (this.#open && ws) {
       if (ws.bufferedAmount > MAX_BUFFERED) return this.#stalled(ws);
-      ws.send(frame);
-      return;
+      if (!this.#silent()) return ws.send(frame);
+      // A partition that dropped packets without a reset leaves TCP backing
+      // off for minutes after it heals; a new connection works at once.
+      this.#log.debug("peer silent; reopening the stream", { peer: this.opts.peer });
+      this.#ws = null;
+      this.#open = false;
+      this.#lastHeard = this.#now();
+      ws.close();
+    } else if (ws && this.#now() - this.#connectStarted > CONNECT_TIMEOUT_MS) {
+      this.#lost(ws, "connect timed out");
+      ws.close();
     }
     if (this.#connecting.length < MAX_CONNECTING) this.#connecting.push(frame);
     this.#connect();
+  }
+
+  /** Open a while, sending, and nothing heard from the peer for as long. */
+  #silent(): boolean {
+    const now = this.#now();
+    return now - this.#lastHeard > SILENT_MS && now - this.#openedAt > SILENT_MS;
   }
 
   #span(count: number, batch: BatchTrace): Span {
@@ -190,7 +227,7 @@ export class PeerStream {
 
   #connect(): void {
     if (this.#ws || this.#closed) return;
-    if (performance.now() < this.#backoffUntil) {
+    if (this.#now() < this.#backoffUntil) {
       this.#connecting = [];
       return;
     }
@@ -198,9 +235,11 @@ export class PeerStream {
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url, { headers: this.opts.headers });
     this.#ws = ws;
+    this.#connectStarted = this.#now();
     ws.onopen = () => {
       if (this.#ws !== ws) return;
       this.#open = true;
+      this.#openedAt = this.#now();
       this.#backoff = 0;
       this.#reachable();
       for (const f of this.#connecting) ws.send(f);
@@ -227,7 +266,7 @@ export class PeerStream {
     if (this.#closed) return;
     this.opts.metrics.peerSendErrors.inc(this.#labels);
     this.#backoff = Math.min(MAX_BACKOFF_MS, Math.max(50, this.#backoff * 2));
-    this.#backoffUntil = performance.now() + this.#backoff;
+    this.#backoffUntil = this.#now() + this.#backoff;
     this.#unreachable(reason);
   }
 

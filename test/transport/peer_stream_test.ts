@@ -50,7 +50,7 @@ function servePeer(rx: PeerReceiver, port = 0) {
   return { url: `http://127.0.0.1:${server.addr.port}`, server };
 }
 
-function stream(url: string, token = TOKEN) {
+function stream(url: string, token = TOKEN, now?: () => number) {
   const metrics = createNodeMetrics();
   const s = new PeerStream({
     selfId: "n1",
@@ -58,6 +58,7 @@ function stream(url: string, token = TOKEN) {
     url,
     headers: { authorization: `Bearer ${token}` },
     metrics,
+    now,
   });
   return { s, metrics };
 }
@@ -214,5 +215,61 @@ Deno.test("peer stream: forwards and replies travel in their own frame, checked"
   } finally {
     s.close();
     await server.shutdown();
+  }
+});
+
+Deno.test("peer stream: a stream the peer stays silent on is reopened; frames still arrive", async () => {
+  const rx = new Recorder();
+  let opened = 0;
+  const app = new Hono().route("/raft", createPeerApp(rx, { clusterToken: TOKEN }));
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    if (new URL(req.url).pathname === "/raft/v1/stream") opened++;
+    return app.fetch(req);
+  });
+  let clock = 0;
+  const { s } = stream(`http://127.0.0.1:${server.addr.port}`, TOKEN, () => clock);
+  try {
+    s.enqueue([hb(1)], undefined);
+    await until("first", () => rx.commits.includes(1) || undefined);
+    clock += 1000;
+    s.heard();
+    clock += 2500; // heard 2.5 s ago: still fine
+    s.enqueue([hb(2)], undefined);
+    await until("second", () => rx.commits.includes(2) || undefined);
+    assert.equal(opened, 1);
+    clock += 1000; // 3.5 s of silence while sending: reopen
+    s.enqueue([hb(3)], undefined);
+    await until("third, on a new stream", () => rx.commits.includes(3) || undefined);
+    assert.equal(opened, 2);
+    assert.deepEqual(rx.commits, [1, 2, 3]);
+  } finally {
+    s.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("peer stream: a connection that never opens is given up and retried", async () => {
+  // Accepts TCP but never answers the WebSocket handshake (a stopped peer).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of listener) conns.push(c);
+  })();
+  let clock = 0;
+  const { s, metrics } = stream(`http://127.0.0.1:${listener.addr.port}`, TOKEN, () => clock);
+  try {
+    s.enqueue([hb(1)], undefined);
+    await until("connection attempt", () => conns.length === 1 || undefined);
+    clock += 2500;
+    s.enqueue([hb(2)], undefined);
+    await until("given up", () => metrics.peerSendErrors.value({ peer: "n2" }) === 1 || undefined);
+    clock += 1000; // past the backoff: the next send dials again
+    s.enqueue([hb(3)], undefined);
+    await until("retried", () => conns.length === 2 || undefined);
+  } finally {
+    s.close();
+    listener.close();
+    for (const c of conns) c.close();
+    await accepting.catch(() => {});
   }
 });
