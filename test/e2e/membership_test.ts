@@ -18,6 +18,10 @@ async function call(url: string, method: string, body?: unknown) {
   return { status: res.status, body: await res.json() };
 }
 
+function isVoter(members: { id: string; role: string }[], id: string): boolean {
+  return members.some((m) => m.id === id && m.role === "voter");
+}
+
 Deno.test("members join, get promoted, leave, and leadership moves on request", opts, async (t) => {
   const c = await TestCluster.start({ size: 3 });
   let n4: TestNode | undefined;
@@ -56,12 +60,17 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
     await t.step("the learner is promoted to voter", async () => {
       const r = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: false });
       assert.equal(r.status, 200);
+      // The 200 means committed (by a quorum of the old voters, which n4 is
+      // not in) and applied on the leader, whose answer lists the members now.
+      assert.ok(isVoter(r.body.members, "n4"), JSON.stringify(r.body));
+      // n4's /v1/cluster is n4's own view: it learns the new commit index a
+      // moment after the leader answers. A linearizable read on n4 reflects
+      // every write acknowledged before it started (API.md §4), so after one
+      // n4 has applied the promotion too.
+      assert.equal((await get(url, "k19")).status, 200);
       const status = await (await fetch(`${url}/v1/cluster`)).json();
-      assert.ok(
-        status.members.some((m: { id: string; role: string }) =>
-          m.id === "n4" && m.role === "voter"
-        ),
-      );
+      assert.ok(status.self.appliedIndex >= r.body.index, JSON.stringify(status));
+      assert.ok(isVoter(status.members, "n4"), JSON.stringify(status));
       assert.equal((await put(url, "via-n4", true)).status, 200);
     });
 
