@@ -50,6 +50,8 @@ export interface PeerFsmHooks {
 export class PeerFsm {
   #running = false;
   #compactWanted = false;
+  /** The compaction in flight, if any (one at a time). */
+  #compaction: Promise<void> | undefined;
   #stopped = false;
   #soft: SoftState;
   /** Entry index -> the request traces it serves (batch span parents and links). */
@@ -109,14 +111,18 @@ export class PeerFsm {
     this.#stopped = true;
     if (this.#running) await new Promise<void>((r) => this.#idle.push(r));
     await this.writes.drain();
+    await this.#compaction;
   }
 
   async #loop(): Promise<void> {
     try {
       while (!this.#stopped && this.node.hasReady()) await this.#handleReady();
-      if (this.#compactWanted && this.writes.idle && !this.#stopped) {
+      if (this.#compactWanted && this.writes.idle && !this.#stopped && !this.#compaction) {
         this.#compactWanted = false;
-        await this.hooks.maybeCompact();
+        // Not awaited: Readies go on while the raft engine drops old entries
+        // (its commits stay in order with the writes queued after them).
+        this.#compaction = this.hooks.maybeCompact().catch(fatal)
+          .finally(() => this.#compaction = undefined);
       }
     } catch (e) {
       fatal(e);
