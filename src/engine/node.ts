@@ -123,10 +123,13 @@ export async function createNode(
 /**
  * Appends in flight per follower. Streams send at once, so a small window is
  * what makes entries that arrive meanwhile travel together in the next
- * append (fewer frames, Readies and commits per write); 256 cost ~15% more
- * CPU per put in `deno task bench` at the same throughput.
+ * append (fewer frames, Readies and Deno KV commits per write). Measured with
+ * `deno run -A bench/run.ts --no-etcd --scenarios put` (two runs each): 1
+ * gave 4,409-4,549 puts/s at 293-299 µs CPU per put, 2 gave 4,031-4,235 at
+ * 323-340, 4 gave 4,093-4,201 at 327-340, 256 cost ~15% more CPU again. A
+ * lost append is resent after the next heartbeat answer (§5.3).
  */
-const MAX_INFLIGHT_APPENDS = 4;
+const MAX_INFLIGHT_APPENDS = 1;
 
 function raftConfig(opts: NodeOptions, applied: number) {
   const seed = [...opts.id].reduce(
