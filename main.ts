@@ -14,6 +14,7 @@ import { createNodeMetrics } from "./src/telemetry/node_metrics.ts";
 import { Logger } from "./src/telemetry/logger.ts";
 import { failpoints } from "./src/failpoints/registry.ts";
 import { createApp } from "./routes/app.ts";
+import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 
 function loadConfig() {
   try {
@@ -23,18 +24,6 @@ function loadConfig() {
     console.error(`raftkv: ${e.message}\nRun with --help for the flags.`);
     Deno.exit(2);
   }
-}
-
-/** A stable id for the cluster, derived from its initial membership. */
-async function clusterId(
-  peers: readonly { id: string; url: string }[],
-): Promise<string> {
-  const text = peers.map((p) => `${p.id}=${p.url}`).sort().join(",");
-  const hash = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(text),
-  );
-  return [...new Uint8Array(hash).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function main(): Promise<void> {
@@ -47,6 +36,7 @@ async function main(): Promise<void> {
   const log = new Logger(config.id, config.logLevel);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const metrics = createNodeMetrics();
+  const identity = await ClusterIdentity.load(config.dataDir, config.peers);
   const raft = await DenoRaftEngine.open(`${config.dataDir}/raft.kv`);
   const data = await DenoKvDataEngine.open(`${config.dataDir}/data.kv`);
   const electionMs = config.electionTicks * config.tickMs;
@@ -63,7 +53,7 @@ async function main(): Promise<void> {
       applyFlushMs: 50,
       forwardWrites: true,
       peers: new Map(config.peers.map((p) => [p.id, p.url])),
-      clusterId: await clusterId(config.peers),
+      clusterId: identity.id,
     },
     { raft, data },
     {
@@ -73,6 +63,7 @@ async function main(): Promise<void> {
         transport = new HttpTransport({
           selfId: config.id,
           clusterToken: config.clusterToken ?? undefined,
+          clusterId: identity.id,
           metrics,
           snapshotSource,
           onSnapshotFailed,
@@ -81,9 +72,17 @@ async function main(): Promise<void> {
     },
   );
   log.term = () => region.term;
+  identity.fresh = () => region.appliedIndex === 0;
+  await identity.save();
   const peerApp = createPeerApp(router, {
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
+    clusterSeen: (id) =>
+      void identity.adopt(id).then((changed) => {
+        if (!changed) return;
+        engine.clusterId = identity.id;
+        log.info("joined cluster", { clusterId: identity.id });
+      }, (error) => log.warn("cannot store the cluster id", { error })),
   });
   const app = createApp({ engine, config, metrics, failpoints, peerApp });
   const server = Deno.serve({

@@ -35,7 +35,8 @@ export class RaftKv implements Engine {
   constructor(
     readonly region: Region,
     readonly sm: KvStateMachine,
-    readonly clusterId: string,
+    /** Set again when a joining node adopts its cluster's id (`cluster_id.ts`). */
+    public clusterId: string,
     readonly watches: WatchHub,
     /** Followers send writes to the leader on the peer stream (`main.ts`). */
     readonly forwardWrites = false,

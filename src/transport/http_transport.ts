@@ -11,6 +11,7 @@ import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerStream } from "./peer_stream.ts";
+import { CLUSTER_ID_HEADER } from "./peer_routes.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
@@ -26,6 +27,8 @@ const tracer = trace.getTracer(TRACER_NAME);
 export interface HttpTransportOptions {
   readonly selfId: string;
   readonly clusterToken: string | undefined;
+  /** Presented when a stream opens, so a joining node can adopt it. */
+  readonly clusterId?: string | undefined;
   readonly metrics: NodeMetrics;
   readonly snapshotSource: SnapshotSource;
   /** Told when a snapshot stream to `peer` failed, so the core retries. */
@@ -40,7 +43,10 @@ export class HttpTransport implements Transport {
   #headers: Record<string, string>;
 
   constructor(readonly opts: HttpTransportOptions) {
-    this.#headers = opts.clusterToken ? { authorization: `Bearer ${opts.clusterToken}` } : {};
+    this.#headers = {
+      ...(opts.clusterToken ? { authorization: `Bearer ${opts.clusterToken}` } : {}),
+      ...(opts.clusterId ? { [CLUSTER_ID_HEADER]: opts.clusterId } : {}),
+    };
   }
 
   setPeers(peers: ReadonlyMap<string, string>): void {

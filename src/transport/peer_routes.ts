@@ -30,6 +30,9 @@ export interface PeerReceiver {
 }
 
 const tracer = trace.getTracer(TRACER_NAME);
+
+/** The sender's cluster id, on stream upgrades (see `engine/cluster_id.ts`). */
+export const CLUSTER_ID_HEADER = "x-raftkv-cluster-id";
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 function peerError(code: string, message: string) {
@@ -91,6 +94,8 @@ export function createPeerApp(
     clusterToken: string | undefined;
     /** Told the sender of every streamed frame taken (stream liveness). */
     heard?: (from: string) => void;
+    /** Told the cluster id a peer presents when it opens a stream. */
+    clusterSeen?: (id: string | undefined) => void;
   },
 ): Hono {
   const heard = opts.heard ?? (() => {});
@@ -111,6 +116,7 @@ export function createPeerApp(
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(peerError("invalid_request", "Expected a WebSocket upgrade"), 426);
     }
+    opts.clusterSeen?.(c.req.header(CLUSTER_ID_HEADER));
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
     socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard);
     return response;

@@ -55,6 +55,9 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
       });
       const status = await (await fetch(`${lurl}/v1/cluster`)).json();
       assert.equal(status.members.find((m: { id: string }) => m.id === "n4").role, "learner");
+      // n4 was started with other --peers; it took the cluster's id from the leader.
+      const mine = await (await fetch(`${url}/v1/cluster`)).json();
+      assert.equal(mine.clusterId, status.clusterId);
     });
 
     await t.step("the learner is promoted to voter", async () => {

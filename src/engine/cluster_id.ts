@@ -1,0 +1,62 @@
+/**
+ * The cluster id reported by `GET /v1/cluster`. Founders derive it from the
+ * initial `--peers` (a hash, the same on every founder) and keep it in
+ * `<data-dir>/cluster-id`. A node that joins later was started with other
+ * `--peers`, so until it has applied anything it adopts the id peers
+ * present when they open their streams to it (the leader's comes first),
+ * and keeps that one from then on.
+ * @module
+ */
+
+const ID_RE = /^[0-9a-f]{16}$/;
+
+/** The founders' id: a hash of the initial membership. */
+export async function clusterIdOf(peers: readonly { id: string; url: string }[]): Promise<string> {
+  const text = peers.map((p) => `${p.id}=${p.url}`).sort().join(",");
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(hash).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class ClusterIdentity {
+  #adopted = false;
+  /** True while this node has applied nothing (it may still be joining). */
+  fresh: () => boolean = () => false;
+
+  private constructor(readonly file: string, public id: string) {}
+
+  /** The stored id, or the one `peers` give (stored by `save`). */
+  static async load(
+    dataDir: string,
+    peers: readonly { id: string; url: string }[],
+  ): Promise<ClusterIdentity> {
+    const file = `${dataDir}/cluster-id`;
+    let stored: string | null = null;
+    try {
+      stored = (await Deno.readTextFile(file)).trim();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return new ClusterIdentity(
+      file,
+      stored && ID_RE.test(stored) ? stored : await clusterIdOf(peers),
+    );
+  }
+
+  save(): Promise<void> {
+    return Deno.writeTextFile(this.file, `${this.id}\n`);
+  }
+
+  /**
+   * A peer presented `id`: a fresh node takes the first one that differs
+   * from its own guess. Returns true when the id changed.
+   */
+  async adopt(id: string | undefined): Promise<boolean> {
+    if (!this.fresh() || this.#adopted || id === undefined || id === this.id || !ID_RE.test(id)) {
+      return false;
+    }
+    this.#adopted = true;
+    this.id = id;
+    await this.save();
+    return true;
+  }
+}

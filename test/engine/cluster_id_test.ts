@@ -1,0 +1,43 @@
+/**
+ * The cluster id a node reports: founders agree from their `--peers`; a
+ * fresh node adopts the one its peers present, once, and keeps it.
+ */
+import assert from "node:assert/strict";
+import { ClusterIdentity, clusterIdOf } from "../../src/engine/cluster_id.ts";
+
+const founders = [
+  { id: "n1", url: "http://a:1" },
+  { id: "n2", url: "http://b:1" },
+];
+
+Deno.test("cluster id: founders agree, a fresh joiner adopts once and keeps it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "raftkv-clusterid-" });
+  try {
+    const a = await clusterIdOf(founders);
+    assert.equal(await clusterIdOf([...founders].reverse()), a);
+    assert.match(a, /^[0-9a-f]{16}$/);
+
+    const joiner = await ClusterIdentity.load(dir, [...founders, { id: "n3", url: "http://c:1" }]);
+    assert.notEqual(joiner.id, a);
+    await joiner.save();
+    assert.equal(await joiner.adopt(a), false, "not fresh: keeps its id");
+    let applied = 0;
+    joiner.fresh = () => applied === 0;
+    assert.equal(await joiner.adopt("not-an-id"), false);
+    assert.equal(await joiner.adopt(a), true);
+    assert.equal(joiner.id, a);
+    assert.equal(await joiner.adopt("00000000000000ff"), false, "only once");
+
+    // A founder that has applied entries never takes a joiner's guess.
+    const founder = await ClusterIdentity.load(`${dir}/f`, founders).catch(() => null);
+    assert.ok(founder);
+    applied = 5;
+    founder.fresh = () => applied === 0;
+    assert.equal(await founder.adopt("00000000000000ff"), false);
+
+    const again = await ClusterIdentity.load(dir, [{ id: "n3", url: "http://c:1" }]);
+    assert.equal(again.id, a, "stored across restarts");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
