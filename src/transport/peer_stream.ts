@@ -231,7 +231,8 @@ export class PeerStream {
       this.#connecting = [];
       return;
     }
-    const url = new URL("/raft/v1/stream", this.opts.url);
+    // Under the member URL as given (a path prefix, e.g. behind a proxy, stays).
+    const url = new URL(`${this.opts.url.replace(/\/+$/, "")}/raft/v1/stream`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url, { headers: this.opts.headers });
     this.#ws = ws;
