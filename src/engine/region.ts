@@ -22,6 +22,7 @@ import { PeerFsm } from "./peer_fsm.ts";
 import { SnapshotStage } from "./snapshot_stage.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { ForwardQueue } from "./forward_queue.ts";
+import { compactionTarget } from "./compaction.ts";
 import { Reads } from "./reads.ts";
 import type { ReadIndexQueue } from "./read_index_queue.ts";
 import { addressBook, toConfState } from "./membership.ts";
@@ -40,13 +41,6 @@ export interface RegionOptions {
   readonly snapshotEntries: number;
   readonly now?: () => number;
 }
-
-/**
- * Entries dropped per compaction: one small Deno KV commit. All nodes reach
- * the threshold at about the same index, so a big step stalled the
- * followers' acks together (p99 put latency 70 ms at 900, 10k at once).
- */
-const COMPACT_STEP = 300;
 
 /** How much longer a follower waits for a forwarded write than the leader does. */
 const FORWARD_GRACE_MS = 1000;
@@ -357,15 +351,13 @@ export class Region {
   }
 
   async #maybeCompact(): Promise<void> {
-    const keep = Math.min(5000, Math.floor(this.opts.snapshotEntries / 2));
-    const durable = this.apply.durableIndex;
-    if (
-      durable - this.storage.snapshotIndex < this.opts.snapshotEntries + keep
-    ) return;
-    // A step at a time: dropping 10k entries at once took ten Deno KV
-    // commits that every write queued behind. The next step comes with the
-    // next durable write.
-    const index = Math.min(durable - keep, this.storage.snapshotIndex + COMPACT_STEP);
+    const { snapshotIndex } = this.storage;
+    const index = compactionTarget(
+      this.apply.durableIndex,
+      snapshotIndex,
+      this.opts.snapshotEntries,
+    );
+    if (index === null) return;
     await this.storage.compact(index, toConfState(this.apply.membership));
     this.log.debug("log compacted", { index });
   }
