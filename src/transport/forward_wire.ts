@@ -9,6 +9,7 @@
  * @module
  */
 import type { KvResult } from "../kv/types.ts";
+import { isId, isIdx, isObj, isStr, optional } from "./wire.ts";
 
 /** A client write a follower hands to the leader. */
 export interface ForwardRequest {
@@ -47,15 +48,10 @@ export interface ForwardFrame {
 
 type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const isIdx = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-const isStr = (v: unknown) => typeof v === "string";
-const isOptStr = (v: unknown) => v === undefined || v === null || typeof v === "string";
-const ID_RE = /^[a-z0-9-]{1,32}$/;
+const isOptStr = (v: unknown) => v === null || optional(isStr)(v);
 
 function isRequest(v: unknown): boolean {
-  return isObj(v) && isIdx(v.id) && isStr(v.data) &&
-    (v.traceparent === undefined || isStr(v.traceparent));
+  return isObj(v) && isIdx(v.id) && isStr(v.data) && optional(isStr)(v.traceparent);
 }
 
 function isReply(v: unknown): boolean {
@@ -77,8 +73,7 @@ export function isForwardFrame(v: Obj): boolean {
 
 /** Validates a parsed forward frame; throws TypeError on anything else. */
 export function checkForwardFrame(v: Obj): ForwardFrame {
-  const ok = isIdx(v.region) && v.region !== 0 && typeof v.from === "string" &&
-    ID_RE.test(v.from) &&
+  const ok = isIdx(v.region) && v.region !== 0 && isId(v.from) &&
     (v.forwards === undefined || (Array.isArray(v.forwards) && v.forwards.every(isRequest))) &&
     (v.replies === undefined || (Array.isArray(v.replies) && v.replies.every(isReply)));
   if (!ok) throw new TypeError("Malformed forward frame");

@@ -20,14 +20,15 @@ export class WireError extends TypeError {
 }
 
 type Obj = Record<string, unknown>;
-type FieldCheck = (v: unknown) => boolean;
+/** A field check of the hand-written validators (here and `forward_wire.ts`). */
+export type FieldCheck = (v: unknown) => boolean;
 
 const ID_RE = /^[a-z0-9-]{1,32}$/;
-const isId: FieldCheck = (v) => typeof v === "string" && ID_RE.test(v);
-const isIdx: FieldCheck = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+export const isId: FieldCheck = (v) => typeof v === "string" && ID_RE.test(v);
+export const isIdx: FieldCheck = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isBool: FieldCheck = (v) => typeof v === "boolean";
-const isStr: FieldCheck = (v) => typeof v === "string";
-const optional = (f: FieldCheck): FieldCheck => (v) => v === undefined || f(v);
+export const isStr: FieldCheck = (v) => typeof v === "string";
+export const optional = (f: FieldCheck): FieldCheck => (v) => v === undefined || f(v);
 
 const ENVELOPE = { type: isStr, from: isId, to: isId, term: isIdx };
 
@@ -47,7 +48,7 @@ const FIELDS: Record<Message["type"], Record<string, FieldCheck>> = {
   timeoutNow: {},
 };
 
-function isObj(v: unknown): v is Obj {
+export function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
