@@ -38,3 +38,12 @@ export function applyConfChange(m: Membership, cc: ConfChange): Membership {
 export function addressBook(m: Membership): Map<string, string> {
   return new Map([...m.voters, ...m.learners].map((x) => [x.id, x.url]));
 }
+
+const BOOKS = new WeakMap<Membership, ReadonlyMap<string, string>>();
+
+/** The address book of `m`, built once per Membership (they are never mutated). */
+export function addressBookOf(m: Membership): ReadonlyMap<string, string> {
+  let book = BOOKS.get(m);
+  if (!book) BOOKS.set(m, book = addressBook(m));
+  return book;
+}

@@ -44,7 +44,7 @@ export class Reads {
 
   /** Serves at the local commit index while the lease holds; else ReadIndex. */
   leaseRead(): Promise<void> {
-    const st = this.node.status();
+    const st = this.node.basicStatus();
     const usable = this.lease.valid(this.opts.now(), st.term) && st.committedInTerm &&
       !st.leadTransferee;
     if (!usable) return this.readIndex();

@@ -25,7 +25,7 @@ import { ForwardQueue } from "./forward_queue.ts";
 import { compactionTarget } from "./compaction.ts";
 import { Reads } from "./reads.ts";
 import type { ReadIndexQueue } from "./read_index_queue.ts";
-import { addressBook, toConfState } from "./membership.ts";
+import { addressBook, addressBookOf, toConfState } from "./membership.ts";
 import { LeadershipChangedError, NotLeaderError, UnavailableError } from "./errors.ts";
 import type { WriteResult } from "./types.ts";
 import { LeaderWaiters } from "./leader_waiters.ts";
@@ -106,7 +106,7 @@ export class Region {
   }
 
   get term(): number {
-    return this.node.status().term;
+    return this.node.basicStatus().term;
   }
 
   get appliedIndex(): number {
@@ -128,13 +128,13 @@ export class Region {
   leader(): { id: string; url: string } | null {
     const lead = this.fsm.soft.lead;
     if (!lead) return null;
-    const url = addressBook(this.#members).get(lead);
+    const url = addressBookOf(this.#members).get(lead);
     return url ? { id: lead, url } : null;
   }
 
   /** True when this node has applied everything it knows to be committed. */
   caughtUp(): boolean {
-    return this.apply.appliedIndex >= this.node.status().commit;
+    return this.apply.appliedIndex >= this.node.basicStatus().commit;
   }
 
   waitForLeader(signal?: AbortSignal): Promise<void> {
@@ -192,7 +192,7 @@ export class Region {
   async changeMembership(cc: ConfChange): Promise<number> {
     // A new leader may change membership only after committing in its term.
     const deadline = this.#now() + this.opts.requestTimeoutMs;
-    while (this.isLeader() && !this.node.status().committedInTerm) {
+    while (this.isLeader() && !this.node.basicStatus().committedInTerm) {
       if (this.#now() >= deadline) throw new UnavailableError("Leader is not ready yet");
       await new Promise<void>((r) => this.#tickWaiters.push(r));
     }

@@ -20,9 +20,9 @@ import {
   transferLeader,
 } from "./step_leader.ts";
 import { encodeConfChange, isValidConfChange } from "./conf_change.ts";
-import { getStatus } from "./status.ts";
+import { getBasicStatus, getStatus } from "./status.ts";
 import { applyConfEntry } from "./membership.ts";
-import type { Status } from "./status.ts";
+import type { BasicStatus, Status } from "./status.ts";
 
 export type { Status } from "./status.ts";
 
@@ -228,6 +228,11 @@ export class RawNode {
   /** Current state, for observers. */
   status(): Status {
     return getStatus(this.#r);
+  }
+
+  /** Term, commit index and leader readiness: what a request needs, cheaply. */
+  basicStatus(): BasicStatus {
+    return getBasicStatus(this.#r);
   }
 }
 

@@ -34,6 +34,19 @@ export interface Status {
   progress: Record<NodeId, ProgressStatus>;
 }
 
+/** The few fields hot paths read (per request), without the progress map. */
+export type BasicStatus = Pick<Status, "term" | "commit" | "committedInTerm" | "leadTransferee">;
+
+/** Builds the BasicStatus of `r`. */
+export function getBasicStatus(r: Raft): BasicStatus {
+  return {
+    term: r.term,
+    commit: r.raftLog.committed,
+    committedInTerm: r.role === "leader" && r.committedInTerm(),
+    leadTransferee: r.leadTransferee,
+  };
+}
+
 /** Builds the Status of `r`. */
 export function getStatus(r: Raft): Status {
   const progress: Record<NodeId, ProgressStatus> = {};
