@@ -166,3 +166,36 @@ Deno.test("DenoKvDataEngine splits 900 puts with 1 KiB keys under the key budget
     await dir.cleanup();
   }
 });
+
+Deno.test("DenoRaftEngine stores a write's entries in one row and reads older one-row-per-entry logs", async () => {
+  const dir = await tempDir();
+  const path = `${dir.path}/raft.kv`;
+  try {
+    let e = await DenoRaftEngine.open(path);
+    await e.load(SEED);
+    await e.write({ snapshot: null, entries: entries(1, 50, 1), hardState: null });
+    e.close();
+    const kv = await Deno.openKv(path);
+    const rows = await Array.fromAsync(kv.list({ prefix: ["raft", 1, "log"] }));
+    assert.equal(rows.length, 1, "one row for the write");
+    // A data dir from before blocks: one bare head per entry after them.
+    await kv.set(["raft", 1, "log", 51], { t: 1, y: 0, d: "old-51" });
+    await kv.set(["raft", 1, "log", 52], { t: 1, y: 0, d: "old-52" });
+    kv.close();
+    e = await DenoRaftEngine.open(path);
+    let s = await e.load(SEED);
+    assert.deepEqual(s.entries.map((x) => x.index), entries(1, 52, 1).map((x) => x.index));
+    assert.equal(s.entries[51]!.data, "old-52");
+    // Truncating into a block and past the old rows, then compacting into a block.
+    await e.write({ snapshot: null, entries: entries(30, 40, 2), hardState: null });
+    await e.compact({ index: 35, term: 2, confState: SEED.confState });
+    e.close();
+    e = await DenoRaftEngine.open(path);
+    s = await e.load(SEED);
+    assert.equal(s.snapshot.index, 35);
+    assert.deepEqual(s.entries, entries(36, 40, 2));
+    e.close();
+  } finally {
+    await dir.cleanup();
+  }
+});

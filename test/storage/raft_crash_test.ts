@@ -11,18 +11,43 @@ import { bigText, entries, SEED } from "./helpers.ts";
 const OLD_HS = { term: 1, vote: "n1", commit: 900 };
 const NEW_HS = { term: 2, vote: "n2", commit: 950 };
 const pad = (e: Entry): Entry => ({ ...e, data: e.data + "#".repeat(300) });
+const padMore = (e: Entry): Entry => ({ ...e, data: e.data + "#".repeat(3000) });
 
-/** raft.kv holds exactly the loaded log: no stale entries, no stray chunks. */
+/** The log indexes a stored row covers: a block `{b: heads}` or one bare head. */
+function rowIndexes(k: Deno.KvEntry<unknown>): number[] {
+  const first = k.key[3] as number;
+  const b = (k.value as { b?: unknown[] }).b;
+  return Array.from({ length: b ? b.length : 1 }, (_, i) => first + i);
+}
+
+/**
+ * raft.kv holds exactly the loaded log: no stale entries (only a block that
+ * straddles the compaction point holds entries below it), no stray chunks.
+ */
 function inspectRaft(keys: Deno.KvEntry<unknown>[], s: RaftState): void {
-  const logKeys = keys.filter((k) => k.key[2] === "log").map((k) => k.key[3]);
-  assert.deepEqual(logKeys, s.entries.map((e) => e.index), "log keys = log");
+  const rows = keys.filter((k) => k.key[2] === "log").map(rowIndexes);
+  const snap = s.snapshot.index;
+  assert.ok(rows.every((r) => r.at(-1)! > snap), "no row wholly compacted away");
+  const stored = rows.flat().filter((i) => i > snap);
+  assert.deepEqual(stored, s.entries.map((e) => e.index), "log rows = log");
   const chunks = keys.filter((k) => k.key[2] === "lc");
   const want = s.entries.filter((e) => needsChunks(e.data))
     .reduce((n, e) => n + Math.ceil((utf8Length(e.data) + 1) / CHUNK_BYTES), 0);
   assert.equal(chunks.length, want, "chunk keys = chunks of live entries");
 }
 
-/** A scenario: `old` written first, then `next` crashes somewhere. */
+/**
+ * Writes `w` one entry per write: one log row (block) each, so that
+ * replacing or compacting the log takes many deletes, over several commits.
+ */
+async function writeRowPerEntry(e: DenoRaftEngine, w: RaftWrite): Promise<void> {
+  for (const entry of w.entries) {
+    await e.write({ snapshot: null, entries: [entry], hardState: null });
+  }
+  await e.write({ ...w, entries: [] });
+}
+
+/** A scenario: `old` written first (a row per entry), then `next` crashes somewhere. */
 function raftSpec(
   old: RaftWrite,
   next: RaftWrite,
@@ -31,7 +56,7 @@ function raftSpec(
   return {
     open: (p: string, h: EngineHooks) => DenoRaftEngine.open(p, h),
     load: (e) => e.load(SEED),
-    setup: (e) => e.write(old),
+    setup: (e) => writeRowPerEntry(e, old),
     act: (e) => e.write(next),
     check,
     inspect: inspectRaft,
@@ -53,7 +78,8 @@ function prefixOf(oldLog: Entry[], newLog: Entry[], keep: number) {
 
 Deno.test("DenoRaftEngine: a crash while a suffix is replaced leaves the old or the new log", async () => {
   const oldLog = entries(1, 1500, 1).map(pad);
-  const newLog = [...oldLog.slice(0, 999), ...entries(1000, 2600, 2).map(pad)];
+  // Big enough new entries that the new blocks need several commits too.
+  const newLog = [...oldLog.slice(0, 999), ...entries(1000, 2600, 2).map(padMore)];
   const commits = await everyCrashPoint(raftSpec(
     { snapshot: null, entries: oldLog, hardState: OLD_HS },
     { snapshot: null, entries: newLog.slice(999), hardState: NEW_HS },
