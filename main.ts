@@ -18,7 +18,9 @@ import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 
 function loadConfig() {
   try {
-    return parseConfig(Deno.args, Deno.env.toObject());
+    // Help needs no environment (and so no --allow-env).
+    const help = Deno.args.includes("--help") || Deno.args.includes("-h");
+    return parseConfig(Deno.args, help ? {} : Deno.env.toObject());
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     console.error(`raftkv: ${e.message}\nRun with --help for the flags.`);

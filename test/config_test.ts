@@ -205,3 +205,17 @@ Deno.test("helpText() lists every flag with its variable", () => {
   }
   assert.match(text, /-h, --help/);
 });
+
+Deno.test("main.ts --help prints the flags with no permissions at all", async () => {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  for (const flag of ["--help", "-h"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", main, flag],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(text, /^Usage: deno task start/);
+  }
+});
