@@ -76,13 +76,16 @@ export class RaftWriteQueue {
 
   /** One write for many jobs: later entries replace earlier ones from their first index. */
   #merge(jobs: readonly WriteJob[]): RaftWrite | null {
-    let entries: Entry[] = [];
+    const entries: Entry[] = [];
     let hardState: HardState | null = null;
     let sync = false;
     for (const j of jobs) {
       if (j.entries.length > 0) {
+        // Entries are contiguous: a later job cuts the merged run at its first index.
         const first = j.entries[0]!.index;
-        entries = entries.filter((e) => e.index < first).concat(j.entries);
+        const keep = entries.length === 0 ? 0 : Math.max(0, first - entries[0]!.index);
+        if (keep < entries.length) entries.length = keep;
+        for (const e of j.entries) entries.push(e);
       }
       if (j.hardState) {
         if (j.sync) hardState = j.hardState;
