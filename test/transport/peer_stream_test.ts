@@ -273,3 +273,64 @@ Deno.test("peer stream: a connection that never opens is given up and retried", 
     await accepting.catch(() => {});
   }
 });
+
+/**
+ * A peer that completes the WebSocket handshake and then never reads (a
+ * SIGSTOPped process): sends pile up in the socket until the stream gives
+ * up, counts a send error and dials again.
+ */
+Deno.test("peer stream: a peer that stops reading is given up past the buffer limit", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of listener) {
+      conns.push(c);
+      const buf = new Uint8Array(4096);
+      const n = (await c.read(buf)) ?? 0;
+      const req = new TextDecoder().decode(buf.subarray(0, n));
+      const key = /sec-websocket-key: *(\S+)/i.exec(req)?.[1] ?? "";
+      const digest = await crypto.subtle.digest(
+        "SHA-1",
+        new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+      );
+      const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+      await c.write(new TextEncoder().encode(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      ));
+      // ...and never read again.
+    }
+  })();
+  const { s, metrics } = stream(`http://127.0.0.1:${listener.addr.port}`);
+  const big: Message = {
+    type: "app",
+    from: "n1",
+    to: "n2",
+    term: 1,
+    logTerm: 1,
+    index: 1,
+    commit: 1,
+    entries: [{ term: 1, index: 2, type: "normal", data: "x".repeat(60_000) }],
+  };
+  try {
+    await until("given up and dialled again", async () => {
+      for (let i = 0; i < 20; i++) {
+        s.enqueue([big], undefined);
+        await new Promise((r) => setTimeout(r, 0)); // a frame per turn
+      }
+      return metrics.peerSendErrors.value({ peer: "n2" }) >= 1 && conns.length >= 1
+        ? true
+        : undefined;
+    }, 30_000);
+    await until("a new connection", async () => {
+      s.enqueue([hb(1)], undefined);
+      await new Promise((r) => setTimeout(r, 10));
+      return conns.length >= 2 || undefined;
+    }, 10_000);
+  } finally {
+    s.close();
+    listener.close();
+    for (const c of conns) c.close();
+    await accepting.catch(() => {});
+  }
+});
