@@ -60,13 +60,11 @@ export class RaftKv implements Engine {
   ): Promise<WriteResult> {
     const r = this.region;
     this.#checkOpen();
-    if (!r.isLeader()) {
-      if (!r.leader()) await this.#waitLeader(opts?.signal);
-      const l = r.leader();
-      if (!r.isLeader()) {
-        if (l && this.forwardWrites && !opts?.local) return await this.#forward(cmd, l.id);
-        throw new NotLeaderError(l?.id ?? null, l?.url ?? null);
-      }
+    const lead = await this.#leadership(opts?.signal);
+    if (lead !== "self") {
+      // Forwarding is the common follower path: no error (and stack) per write.
+      if (lead && this.forwardWrites && !opts?.local) return await this.#forward(cmd, lead.id);
+      throw new NotLeaderError(lead?.id ?? null, lead?.url ?? null);
     }
     const span = startChildSpan(SPAN.propose);
     span?.setAttributes({
@@ -224,11 +222,15 @@ export class RaftKv implements Engine {
 
   /** Throws NotLeaderError naming the leader, after waiting a while for one. */
   async #requireLeader(signal?: AbortSignal): Promise<void> {
-    if (this.region.isLeader()) return;
+    const lead = await this.#leadership(signal);
+    if (lead !== "self") throw new NotLeaderError(lead?.id ?? null, lead?.url ?? null);
+  }
+
+  /** "self" when this node leads, else the leader (null if none), after waiting a while for one. */
+  async #leadership(signal?: AbortSignal): Promise<"self" | { id: string; url: string } | null> {
+    if (this.region.isLeader()) return "self";
     if (!this.region.leader()) await this.#waitLeader(signal);
-    if (this.region.isLeader()) return;
-    const l = this.region.leader();
-    throw new NotLeaderError(l?.id ?? null, l?.url ?? null);
+    return this.region.isLeader() ? "self" : this.region.leader();
   }
 
   async #waitLeader(signal?: AbortSignal): Promise<void> {

@@ -162,16 +162,15 @@ export class Region {
       return Promise.reject(notLeader(this));
     }
     this.fsm.addToBatch(span, index);
+    return this.#await(index, term, span) as Promise<WriteResult>;
+  }
+
+  /** Waits for the proposal at (index, term) to apply, within the request timeout. */
+  #await(index: number, term: number, span?: Span): Promise<WriteResult | { index: number }> {
     this.fsm.kick();
     return new Promise((resolve, reject) => {
-      this.proposals.push({
-        index,
-        term,
-        deadline: this.#now() + this.opts.requestTimeoutMs,
-        span,
-        resolve: (r) => resolve(r as WriteResult),
-        reject,
-      });
+      const deadline = this.#now() + this.opts.requestTimeoutMs;
+      this.proposals.push({ index, term, deadline, span, resolve, reject });
     });
   }
 
@@ -209,18 +208,7 @@ export class Region {
       if (!this.isLeader()) return Promise.reject(notLeader(this));
       return Promise.reject(new UnavailableError("Another membership change is in progress"));
     }
-    this.fsm.kick();
-    return new Promise((resolve, reject) => {
-      const deadline = this.#now() + this.opts.requestTimeoutMs;
-      this.proposals.push({
-        index,
-        term,
-        deadline,
-        span: undefined,
-        resolve: () => resolve(index),
-        reject,
-      });
-    });
+    return this.#await(index, term).then(() => index);
   }
 
   /** Hands leadership to `to` (thesis §3.10); resolves when it leads. */
