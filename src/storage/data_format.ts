@@ -14,6 +14,11 @@ export interface DataMeta {
   readonly applied: number;
   readonly term: number;
   readonly membership: Membership | null;
+  /** Segments 0..segs-1 of `gen` are complete; later ones are garbage. */
+  readonly segs?: number;
+  /** Code units in the segments of `gen`, and in those a rewrite wrote. */
+  readonly size?: number;
+  readonly base?: number;
 }
 
 /** A record head: inline value `d`, or `n` chunks keyed by modIndex `m`. */
@@ -74,6 +79,9 @@ export function metaOp(meta: DataMeta): Mutation {
       voters: m.voters.map(plainMember),
       learners: m.learners.map(plainMember),
     },
+    segs: meta.segs ?? 0,
+    size: meta.size ?? 0,
+    base: meta.base ?? 0,
   };
   return setOp(dataKeys.meta, value, 128 + 2 * JSON.stringify(m).length);
 }
@@ -87,7 +95,8 @@ export function checkMeta(v: unknown): DataMeta {
   const m = v as Partial<DataMeta> | null;
   const ok = m !== null && typeof m === "object" && isIndex(m.gen) &&
     isIndex(m.applied) && isIndex(m.term) &&
-    (m.membership === null || isMembership(m.membership));
+    (m.membership === null || isMembership(m.membership)) &&
+    [m.segs, m.size, m.base].every((n) => n === undefined || isIndex(n));
   if (!ok) throw new StorageCorruptError("Cannot read the data meta");
   return m as DataMeta;
 }

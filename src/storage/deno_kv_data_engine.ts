@@ -1,61 +1,71 @@
 /**
- * The kv engine on Deno KV (`data.kv`): records, applied index,
- * membership. An apply batch is ONE atomic commit that carries its records
- * and the applied index together, so a crash never applies an entry twice
- * or skips one; a batch over the commit limits goes through the redo log
- * (`redo.ts`). Records live in a generation; a snapshot install writes the
- * next generation and switches to it in one commit.
+ * The kv engine on Deno KV (`data.kv`), log-structured: each write is one
+ * segment of changes (`segment_format.ts`) committed with the meta that
+ * counts it, so records and applied index move together and a crash never
+ * applies an entry twice or skips one. A segment too big for one commit
+ * goes first and the meta after it: segments past the meta's count are
+ * garbage. Load replays the segments; once they outgrow the live data, the
+ * apply loop asks for a rewrite, which is an install of the current state:
+ * the next generation is written, then one commit switches to it.
+ * Records of the older row-per-key layout are read as the base of their
+ * generation and go away at the next rewrite.
  * @module
  */
 import { compareKeys } from "../kv/key_order.ts";
 import type { KvRecord } from "../kv/types.ts";
-import type { DataState, DataWrite, KvDataEngine, Membership } from "./stores.ts";
-import { deleteOp, fitsOneCommit, fromChunks, type Mutation } from "./chunks.ts";
+import type { DataState, DataWrite, KvDataEngine } from "./stores.ts";
+import { deleteOp, fitsOneCommit, fromChunks, type Mutation, setOp } from "./chunks.ts";
 import { Committer, type EngineHooks } from "./committer.ts";
 import {
   checkHead,
   checkMeta,
-  chunkDeletes,
   type DataMeta,
   EMPTY_META,
   metaOp,
   type RecordHead,
-  recordOps,
   toRecord,
 } from "./data_format.ts";
-import { dataKeys, keyFromPart, keyPart } from "./kv_keys.ts";
+import { dataKeys, keyFromPart } from "./kv_keys.ts";
 import { StorageCorruptError } from "./raft_format.ts";
-import { commitWithRedo, recoverRedo } from "./redo.ts";
+import { recoverRedo } from "./redo.ts";
+import { type EncodedSegment, encodeSegment, replaySegment } from "./segment_format.ts";
 
 const LIST = { batchSize: 1000 } as const;
-/** Install flushes its buffer of mutations at this length. */
-const INSTALL_FLUSH = 4000;
-
-/** A value stored in chunks: its modIndex and chunk count. */
-interface ChunkInfo {
-  readonly m: number;
-  readonly n: number;
-}
+/** Deletes of an old generation go in commits of this many. */
+const DELETE_FLUSH = 4000;
+/** A rewrite packs records into segments of about this many code units. */
+const REWRITE_SEGMENT = 1_000_000;
+/**
+ * Segments may hold this much plus twice what the last rewrite wrote
+ * before the next rewrite: rewrites then cost O(1) per change, and a
+ * restart replays at most about three times the live data.
+ */
+const REWRITE_SLACK = 16_000_000;
 
 /** See the module doc. */
 export class DenoKvDataEngine implements KvDataEngine {
   readonly #kv: Deno.Kv;
   readonly #c: Committer;
+  readonly #slack: number;
   #meta: DataMeta | null = null;
-  /** Keys whose value is chunked, so overwrites can drop the old chunks. */
-  #chunked = new Map<string, ChunkInfo>();
 
-  private constructor(kv: Deno.Kv, hooks: EngineHooks) {
+  private constructor(kv: Deno.Kv, hooks: EngineHooks, slack: number) {
     this.#kv = kv;
     this.#c = new Committer(kv, "storage.data.commit", hooks);
+    this.#slack = slack;
   }
 
-  /** Opens (or creates) the kv engine at `path` (a file, e.g. `data.kv`). */
+  /**
+   * Opens (or creates) the kv engine at `path` (a file, e.g. `data.kv`).
+   * `rewriteSlack` replaces REWRITE_SLACK (tests).
+   */
   static async open(
     path: string,
     hooks: EngineHooks = {},
+    opts: { rewriteSlack?: number } = {},
   ): Promise<DenoKvDataEngine> {
-    return new DenoKvDataEngine(await Deno.openKv(path), hooks);
+    const slack = opts.rewriteSlack ?? REWRITE_SLACK;
+    return new DenoKvDataEngine(await Deno.openKv(path), hooks, slack);
   }
 
   load(): Promise<DataState> {
@@ -73,6 +83,12 @@ export class DenoKvDataEngine implements KvDataEngine {
     return this.#c.exclusive(() => this.#install(state, records));
   }
 
+  /** True when the segments have outgrown the live data (see REWRITE_SLACK). */
+  wantsRewrite(): boolean {
+    const m = this.#meta;
+    return m !== null && (m.size ?? 0) > this.#slack + 2 * (m.base ?? 0);
+  }
+
   close(): void {
     this.#kv.close();
   }
@@ -82,17 +98,16 @@ export class DenoKvDataEngine implements KvDataEngine {
     const raw = (await this.#kv.get(dataKeys.meta)).value;
     const meta = raw === null ? EMPTY_META : checkMeta(raw);
     this.#meta = meta;
+    const state = new Map<string, KvRecord | null>();
     const heads = await this.#readHeads(meta.gen);
     const values = await this.#readChunks(meta.gen, heads);
-    const records: KvRecord[] = [];
-    let packed = false;
     for (const [key, head] of heads) {
-      records.push(toRecord(key, head, head.d ?? values.get(key)!));
-      packed ||= typeof keyPart(key) !== "string";
+      state.set(key, toRecord(key, head, head.d ?? values.get(key)!));
     }
-    // Deno KV lists string parts in UTF-8 order, our key order; packed
-    // parts (bytes) sort before them, so only then is a sort needed.
-    if (packed) records.sort((a, b) => compareKeys(a.key, b.key));
+    await this.#replaySegments(meta, state);
+    const records: KvRecord[] = [];
+    for (const r of state.values()) if (r) records.push(r);
+    records.sort((a, b) => compareKeys(a.key, b.key));
     return {
       appliedIndex: meta.applied,
       appliedTerm: meta.term,
@@ -103,28 +118,33 @@ export class DenoKvDataEngine implements KvDataEngine {
 
   async #write(w: DataWrite): Promise<void> {
     this.#c.checkHealthy();
-    const meta = this.#next(w.appliedIndex, w.appliedTerm, w.membership);
-    const chunks: Mutation[] = [];
-    const main: Mutation[] = [];
-    const stale: Mutation[] = [];
-    for (const r of w.puts) {
-      const ops = recordOps(meta.gen, r);
-      chunks.push(...ops.chunks);
-      main.push(ops.head);
-      this.#dropChunks(stale, r.key, r.modIndex);
-      if (ops.n > 0) this.#chunked.set(r.key, { m: r.modIndex, n: ops.n });
+    const cur = this.#loaded();
+    const base = { gen: cur.gen, applied: w.appliedIndex, term: w.appliedTerm };
+    const membership = w.membership ?? cur.membership;
+    if (w.puts.length === 0 && w.deletes.length === 0) {
+      const meta = { ...cur, ...base, membership };
+      await this.#c.commit([metaOp(meta)]);
+      this.#meta = meta;
+      return;
     }
-    for (const key of w.deletes) {
-      main.push(deleteOp(dataKeys.record(meta.gen, key)));
-      this.#dropChunks(stale, key, -1);
+    const seq = cur.segs ?? 0;
+    const seg = encodeSegment(w.puts, w.deletes);
+    const meta: DataMeta = {
+      ...base,
+      membership,
+      segs: seq + 1,
+      size: (cur.size ?? 0) + seg.length,
+      base: cur.base ?? 0,
+    };
+    const rows = segmentRows(cur.gen, seq, seg);
+    const all = [...rows, metaOp(meta)];
+    if (fitsOneCommit(all)) await this.#c.commit(all);
+    else {
+      // Rows past the meta's count are invisible: no redo needed.
+      await this.#c.commitAll(rows);
+      await this.#c.commit([metaOp(meta)]);
     }
-    main.push(metaOp(meta), ...stale);
     this.#meta = meta;
-    const all = chunks.length > 0 ? [...chunks, ...main] : main;
-    if (fitsOneCommit(all)) return await this.#c.commit(all);
-    // Chunks are invisible until a head points at them: no redo needed.
-    await this.#c.commitAll(chunks);
-    await commitWithRedo(this.#c, main, meta.applied);
   }
 
   async #install(
@@ -135,30 +155,68 @@ export class DenoKvDataEngine implements KvDataEngine {
     const old = this.#loaded();
     const gen = old.gen + 1;
     await this.#deleteGen(gen); // leftovers of an earlier failed install
-    const chunked = new Map<string, ChunkInfo>();
-    let buf: Mutation[] = [];
+    let seq = 0;
+    let size = 0;
+    let buf: KvRecord[] = [];
+    let bufSize = 0;
+    const flush = async () => {
+      if (buf.length === 0) return;
+      const seg = encodeSegment(buf, []);
+      await this.#c.commitAll(segmentRows(gen, seq++, seg));
+      size += seg.length;
+      buf = [];
+      bufSize = 0;
+    };
     for await (const batch of records) {
       for (const r of batch) {
-        const ops = recordOps(gen, r);
-        buf.push(...ops.chunks, ops.head);
-        if (ops.n > 0) chunked.set(r.key, { m: r.modIndex, n: ops.n });
-      }
-      if (buf.length >= INSTALL_FLUSH) {
-        await this.#c.commitAll(buf);
-        buf = [];
+        buf.push(r);
+        bufSize += r.key.length + r.value.length + 32;
+        if (bufSize >= REWRITE_SEGMENT) await flush();
       }
     }
-    await this.#c.commitAll(buf);
+    await flush();
     const meta: DataMeta = {
       gen,
       applied: state.appliedIndex,
       term: state.appliedTerm,
       membership: state.membership,
+      segs: seq,
+      size,
+      base: size,
     };
     await this.#c.commit([metaOp(meta)]);
     this.#meta = meta;
-    this.#chunked = chunked;
     await this.#deleteGen(old.gen);
+  }
+
+  /** Replays the complete segments of `meta.gen`; deletes every other one. */
+  async #replaySegments(
+    meta: DataMeta,
+    into: Map<string, KvRecord | null>,
+  ): Promise<void> {
+    const segs = meta.segs ?? 0;
+    const garbage: Mutation[] = [];
+    let seq = -1;
+    let pieces: unknown[] = [];
+    const list = this.#kv.list({ prefix: dataKeys.segmentPrefix }, LIST);
+    for await (const { key, value } of list) {
+      const [gen, s, i] = [key[3], key[4], key[5]];
+      if (gen !== meta.gen || typeof s !== "number" || s >= segs) {
+        garbage.push(deleteOp(key));
+        continue;
+      }
+      if (s !== seq) {
+        if (seq >= 0) replaySegment(pieces, into);
+        if (s !== seq + 1) throw new StorageCorruptError(`Kv segment ${seq + 1} is missing`);
+        seq = s;
+        pieces = [];
+      }
+      if (i !== pieces.length) throw new StorageCorruptError(`Kv segment ${s} misses pieces`);
+      pieces.push(value);
+    }
+    if (seq >= 0) replaySegment(pieces, into);
+    if (seq !== segs - 1) throw new StorageCorruptError(`Kv segment ${seq + 1} is missing`);
+    await this.#c.commitAll(garbage);
   }
 
   #loaded(): DataMeta {
@@ -166,20 +224,7 @@ export class DenoKvDataEngine implements KvDataEngine {
     return this.#meta;
   }
 
-  #next(applied: number, term: number, m: Membership | null): DataMeta {
-    const cur = this.#loaded();
-    return { gen: cur.gen, applied, term, membership: m ?? cur.membership };
-  }
-
-  /** Plans deleting the chunks of `key` unless they belong to `keepMod`. */
-  #dropChunks(ops: Mutation[], key: string, keepMod: number): void {
-    const info = this.#chunked.get(key);
-    if (!info || info.m === keepMod) return;
-    ops.push(...chunkDeletes(this.#loaded().gen, key, info.m, info.n));
-    this.#chunked.delete(key);
-  }
-
-  /** Heads of generation `gen`; deletes other generations' heads. */
+  /** Heads of the older layout in `gen`; deletes other generations' heads. */
   async #readHeads(gen: number): Promise<Map<string, RecordHead>> {
     const heads = new Map<string, RecordHead>();
     const garbage: Mutation[] = [];
@@ -224,7 +269,6 @@ export class DenoKvDataEngine implements KvDataEngine {
     parts: ReadonlyMap<string, Uint8Array[]>,
   ): Map<string, string> {
     const values = new Map<string, string>();
-    this.#chunked.clear();
     for (const [key, head] of heads) {
       if (head.n === undefined) continue;
       const chunks = parts.get(key) ?? [];
@@ -232,19 +276,19 @@ export class DenoKvDataEngine implements KvDataEngine {
         throw new StorageCorruptError(`Record "${key}" misses chunks`);
       }
       values.set(key, fromChunks(chunks));
-      this.#chunked.set(key, { m: head.m, n: head.n });
     }
     return values;
   }
 
-  /** Deletes every head and chunk of generation `gen`. */
+  /** Deletes every segment, head and chunk of generation `gen`. */
   async #deleteGen(gen: number): Promise<void> {
-    for (const prefix of [dataKeys.recordPrefix, dataKeys.chunkPrefix]) {
+    const prefixes = [dataKeys.segmentPrefix, dataKeys.recordPrefix, dataKeys.chunkPrefix];
+    for (const prefix of prefixes) {
       let ops: Mutation[] = [];
       const list = this.#kv.list({ prefix: [...prefix, gen] }, LIST);
       for await (const { key } of list) {
         ops.push(deleteOp(key));
-        if (ops.length >= INSTALL_FLUSH) {
+        if (ops.length >= DELETE_FLUSH) {
           await this.#c.commitAll(ops);
           ops = [];
         }
@@ -252,4 +296,9 @@ export class DenoKvDataEngine implements KvDataEngine {
       await this.#c.commitAll(ops);
     }
   }
+}
+
+/** The rows of segment `seq` of `gen`. */
+function segmentRows(gen: number, seq: number, seg: EncodedSegment): Mutation[] {
+  return seg.pieces.map((p, i) => setOp(dataKeys.segment(gen, seq, i), p, p.length));
 }

@@ -11,7 +11,9 @@
  *
  * data.kv:
  * - `["data", region, "meta"]` applied index/term, membership, generation
- * - `["data", region, "r", gen, keyPart]` record head of a user key
+ * - `["data", region, "s", gen, seq, i]` piece i of change segment seq
+ * - `["data", region, "r", gen, keyPart]` record head of a user key (the
+ *   older row-per-key layout, still read)
  * - `["data", region, "c", gen, keyPart, modIndex, i]` chunk i of a value
  * - `["data", region, "redo", "op", seq]` a batch of redo mutations
  * - `["data", region, "redo", "done"]` marker: the redo log is complete
@@ -41,6 +43,8 @@ export const raftKeys = {
 /** data.kv keys. */
 export const dataKeys = {
   meta: ["data", R, "meta"] as const,
+  segmentPrefix: ["data", R, "s"] as const,
+  segment: (gen: number, seq: number, i: number): Deno.KvKey => ["data", R, "s", gen, seq, i],
   recordPrefix: ["data", R, "r"] as const,
   record: (gen: number, key: string): Deno.KvKey => [
     "data",

@@ -1,6 +1,8 @@
 /**
- * The redo log of data.kv, for apply batches over one commit's limits.
- * The protocol, one step per line, each step one or more commits:
+ * The redo log of data.kv's older row-per-key layout, which used it for
+ * apply batches over one commit's limits. Segments need none (see
+ * `deno_kv_data_engine.ts`); a data dir left mid-redo by an older build is
+ * still recovered at load. The protocol, each step one or more commits:
  *
  * 1. write the exact mutations to the redo area (`redo/op/<seq>`);
  * 2. one commit sets the marker `redo/done` {n, applied};
@@ -18,30 +20,12 @@ import type { Committer } from "./committer.ts";
 import { dataKeys } from "./kv_keys.ts";
 import { isIndex, StorageCorruptError } from "./raft_format.ts";
 
-/** Estimated bytes of mutations per redo record (a value is <= 64 KiB). */
-const RECORD_BYTES = 56 * 1024;
-
 /** A stored mutation: key and value, or key and null for a delete. */
 type RedoOp = [Deno.KvKey, unknown];
 
 interface RedoMarker {
   readonly n: number;
   readonly applied: number;
-}
-
-/** Runs steps 1-4 for `ops` (which include the meta with `applied`). */
-export async function commitWithRedo(
-  c: Committer,
-  ops: readonly Mutation[],
-  applied: number,
-): Promise<void> {
-  const records = packRecords(ops);
-  await c.commitAll(records);
-  const marker: RedoMarker = { n: records.length, applied };
-  await c.commit([setOp(dataKeys.redoDone, marker, 64)]);
-  await c.commitAll(ops);
-  await c.commit([deleteOp(dataKeys.redoDone)]);
-  await c.commitAll(records.map((r) => deleteOp(r.key)));
 }
 
 /**
@@ -66,26 +50,6 @@ export async function recoverRedo(kv: Deno.Kv, c: Committer): Promise<boolean> {
   }
   await c.commitAll(keys.map(deleteOp));
   return marker !== null;
-}
-
-/** Groups `ops` into redo records of about {@link RECORD_BYTES}. */
-function packRecords(ops: readonly Mutation[]): Mutation[] {
-  const records: Mutation[] = [];
-  let cur: RedoOp[] = [];
-  let bytes = 0;
-  const flush = () => {
-    if (cur.length === 0) return;
-    records.push(setOp(dataKeys.redoOp(records.length), cur, bytes));
-    cur = [];
-    bytes = 0;
-  };
-  for (const op of ops) {
-    if (bytes + op.size > RECORD_BYTES) flush();
-    cur.push([op.key, op.value === undefined ? null : op.value]);
-    bytes += op.size;
-  }
-  flush();
-  return records;
 }
 
 function unpackRecord(value: unknown): Mutation[] {

@@ -97,5 +97,11 @@ export interface KvDataEngine {
     state: Omit<DataState, "records">,
     records: AsyncIterable<readonly KvRecord[]>,
   ): Promise<void>;
+  /**
+   * True when the engine would rather be handed the whole state again
+   * (`install` of the current state) than the next write: a log-structured
+   * engine compacts that way.
+   */
+  wantsRewrite?(): boolean;
   close(): void;
 }
