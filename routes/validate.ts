@@ -72,8 +72,11 @@ export function parseQuery<T>(
   url: string,
   schema: ZodType<T, ZodTypeDef, unknown>,
 ): T {
+  const query = splitUrl(url).query;
+  // Most requests have no query: the schema's answer to {} never changes.
+  if (query === "") return emptyQuery(schema);
   const raw: Record<string, string> = {};
-  for (const part of splitUrl(url).query.split("&")) {
+  for (const part of query.split("&")) {
     if (part === "") continue;
     const eq = part.indexOf("=");
     const [k, v] = eq < 0 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)];
@@ -85,6 +88,16 @@ export function parseQuery<T>(
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
+
+const emptyAnswers = new WeakMap<object, unknown>();
+
+function emptyQuery<T>(schema: ZodType<T, ZodTypeDef, unknown>): T {
+  if (emptyAnswers.has(schema)) return emptyAnswers.get(schema) as T;
+  const parsed = schema.safeParse({});
+  if (!parsed.success) throw fromZod(parsed.error);
+  emptyAnswers.set(schema, Object.freeze(parsed.data));
   return parsed.data;
 }
 

@@ -1,9 +1,10 @@
 /**
  * An ordered map from string keys in code point order (see `key_order.ts`)
- * to values: a list of blocks, each a sorted array of at most
- * {@link MAX_BLOCK} keys. Lookups are two binary searches; inserts and
- * deletes splice one block, O(log n + B) with B the block size, which stays
- * fast at a million keys without the bookkeeping of a B+tree.
+ * to values: a hash map holds the values, and a list of blocks, each a
+ * sorted array of at most {@link MAX_BLOCK} keys, holds the order. Gets and
+ * overwrites (most puts) are one hash lookup; inserts and deletes also do
+ * two binary searches and splice one block, O(log n + B) with B the block
+ * size, which stays fast at a million keys without a B+tree's bookkeeping.
  * @module
  */
 import { compareKeys } from "./key_order.ts";
@@ -17,9 +18,8 @@ const MERGE_MAX = 384;
 /** Bulk loads fill blocks this far, leaving room to grow. */
 const FILL_BLOCK = 384;
 
-interface Block<V> {
+interface Block {
   keys: string[];
-  vals: V[];
 }
 
 /** Options of {@link OrderedMap.scan}. */
@@ -35,58 +35,48 @@ type Pos = [number, number];
 
 /** A sorted map with range scans; see the module doc. */
 export class OrderedMap<V> {
-  #blocks: Block<V>[] = [];
-  #size = 0;
+  #blocks: Block[] = [];
+  #values = new Map<string, V>();
   /** Bumped when keys are added or removed, so scans re-seek. */
   #version = 0;
 
   /** Number of keys. */
   get size(): number {
-    return this.#size;
+    return this.#values.size;
   }
 
   /** The value of `key`, or undefined. */
   get(key: string): V | undefined {
-    const [b, i] = this.#locate(key);
-    const block = this.#blocks[b];
-    return block && block.keys[i] === key ? block.vals[i] : undefined;
+    return this.#values.get(key);
   }
 
   /** True when `key` is present. */
   has(key: string): boolean {
-    const [b, i] = this.#locate(key);
-    return this.#blocks[b]?.keys[i] === key;
+    return this.#values.has(key);
   }
 
   /** Inserts or replaces. */
   set(key: string, value: V): void {
+    const known = this.#values.has(key);
+    this.#values.set(key, value);
+    if (known) return; // same key set: scans stay valid
+    this.#version++;
     if (this.#blocks.length === 0) {
-      this.#blocks.push({ keys: [key], vals: [value] });
-      this.#size = 1;
-      this.#version++;
+      this.#blocks.push({ keys: [key] });
       return;
     }
     const [b, i] = this.#locate(key);
     const block = this.#blocks[b]!;
-    if (block.keys[i] === key) {
-      block.vals[i] = value; // same key set: scans stay valid
-      return;
-    }
     block.keys.splice(i, 0, key);
-    block.vals.splice(i, 0, value);
-    this.#size++;
-    this.#version++;
     if (block.keys.length > MAX_BLOCK) this.#split(b);
   }
 
   /** Removes `key`; true when it was present. */
   delete(key: string): boolean {
+    if (!this.#values.delete(key)) return false;
     const [b, i] = this.#locate(key);
-    const block = this.#blocks[b];
-    if (!block || block.keys[i] !== key) return false;
+    const block = this.#blocks[b]!;
     block.keys.splice(i, 1);
-    block.vals.splice(i, 1);
-    this.#size--;
     this.#version++;
     if (block.keys.length === 0) this.#blocks.splice(b, 1);
     else if (block.keys.length < MIN_BLOCK) this.#mergeAround(b);
@@ -96,7 +86,7 @@ export class OrderedMap<V> {
   /** Removes everything. */
   clear(): void {
     this.#blocks = [];
-    this.#size = 0;
+    this.#values = new Map();
     this.#version++;
   }
 
@@ -106,24 +96,25 @@ export class OrderedMap<V> {
    * @throws {RangeError} when the keys are not strictly ascending.
    */
   assignSorted(entries: Iterable<readonly [string, V]>): void {
-    const blocks: Block<V>[] = [];
+    const blocks: Block[] = [];
+    const values = new Map<string, V>();
     let prev: string | null = null;
-    let cur: Block<V> = { keys: [], vals: [] };
+    let cur: Block = { keys: [] };
     for (const [k, v] of entries) {
       if (prev !== null && compareKeys(prev, k) >= 0) {
         throw new RangeError(`Cannot load keys out of order at "${k}"`);
       }
       if (cur.keys.length === FILL_BLOCK) {
         blocks.push(cur);
-        cur = { keys: [], vals: [] };
+        cur = { keys: [] };
       }
       cur.keys.push(k);
-      cur.vals.push(v);
+      values.set(k, v);
       prev = k;
     }
     if (cur.keys.length > 0) blocks.push(cur);
     this.#blocks = blocks;
-    this.#size = blocks.reduce((n, b) => n + b.keys.length, 0);
+    this.#values = values;
     this.#version++;
   }
 
@@ -160,7 +151,7 @@ export class OrderedMap<V> {
       if (!block) return;
       const key = block.keys[i]!;
       if (end !== null && compareKeys(key, end) >= 0) return;
-      yield [key, block.vals[i]!] as [string, V];
+      yield [key, this.#values.get(key)!] as [string, V];
       if (version !== this.#version) {
         [b, i] = this.#seekGE(key, true);
         version = this.#version;
@@ -178,7 +169,7 @@ export class OrderedMap<V> {
       const block = this.#blocks[b]!;
       const key = block.keys[i]!;
       if (compareKeys(key, start) < 0) return;
-      yield [key, block.vals[i]!] as [string, V];
+      yield [key, this.#values.get(key)!] as [string, V];
       if (version !== this.#version) {
         [b, i] = this.#seekLT(key);
         version = this.#version;
@@ -233,10 +224,7 @@ export class OrderedMap<V> {
   #split(b: number): void {
     const block = this.#blocks[b]!;
     const half = block.keys.length >>> 1;
-    const right: Block<V> = {
-      keys: block.keys.splice(half),
-      vals: block.vals.splice(half),
-    };
+    const right: Block = { keys: block.keys.splice(half) };
     this.#blocks.splice(b + 1, 0, right);
   }
 
@@ -247,7 +235,6 @@ export class OrderedMap<V> {
       const r = this.#blocks[left + 1];
       if (!l || !r || l.keys.length + r.keys.length > MERGE_MAX) continue;
       l.keys.push(...r.keys);
-      l.vals.push(...r.vals);
       this.#blocks.splice(left + 1, 1);
       return;
     }

@@ -36,9 +36,9 @@ const DELETE_FLUSH = 4000;
 /** A rewrite packs records into segments of about this many code units. */
 const REWRITE_SEGMENT = 1_000_000;
 /**
- * Segments may hold this much plus twice what the last rewrite wrote
- * before the next rewrite: rewrites then cost O(1) per change, and a
- * restart replays at most about three times the live data.
+ * Segments may hold this much plus what the last rewrite wrote before the
+ * next rewrite: rewrites then cost O(1) per change (each change is written
+ * about twice), and a restart replays at most about twice the live data.
  */
 const REWRITE_SLACK = 16_000_000;
 
@@ -86,7 +86,7 @@ export class DenoKvDataEngine implements KvDataEngine {
   /** True when the segments have outgrown the live data (see REWRITE_SLACK). */
   wantsRewrite(): boolean {
     const m = this.#meta;
-    return m !== null && (m.size ?? 0) > this.#slack + 2 * (m.base ?? 0);
+    return m !== null && (m.size ?? 0) > this.#slack + (m.base ?? 0);
   }
 
   close(): void {
