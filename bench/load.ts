@@ -1,14 +1,23 @@
 // Load generator, run as its own process so its CPU does not hide inside the
 // server's. Closed loop: `concurrency` workers, each with one request in
-// flight over keep-alive fetch. Prints {"phase":"measure"} when the measured
-// window opens, then one JSON result line.
+// flight over a keep-alive HTTP/1.1 connection (`http1.ts`). Prints
+// {"phase":"measure"} when the measured window opens, then one JSON result
+// line.
 //
 //   deno run --allow-net bench/load.ts --target etcd --urls http://127.0.0.1:2379 \
 //     --concurrency 64 --value-size 100 --mix 0 --duration 10s
 
 import { parseArgs } from "node:util";
 import { Samples, type Summary } from "./stats.ts";
-import { type Consistency, etcd, makeValue, type Outcome, raftkv, type Target } from "./targets.ts";
+import {
+  closeConnections,
+  type Consistency,
+  etcd,
+  makeValue,
+  type Outcome,
+  raftkv,
+  type Target,
+} from "./targets.ts";
 import { parseSeconds } from "./duration.ts";
 
 export interface LoadOptions {
@@ -205,6 +214,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const prefillErrors = o.prefill ? await prefill(t, urls, o) : 0;
   const tally = new Tally();
   const seconds = await drive(t, urls, o, tally);
+  closeConnections();
   const ops = tally.samples.length;
   return {
     target: o.target,

@@ -1,5 +1,8 @@
 // The two systems' client protocols, reduced to what the workload needs:
-// put a key, read a key, and "is this node the leader".
+// put a key, read a key, and "is this node the leader". Requests go through
+// one small HTTP/1.1 client (`http1.ts`), the same for both systems.
+
+import { Http1Client } from "./http1.ts";
 
 /** A finished request: HTTP status (0 = no answer) and whether key was absent. */
 export interface Outcome {
@@ -37,11 +40,40 @@ function b64(s: string): string {
   return btoa(bin);
 }
 
-async function send(url: string, init: RequestInit): Promise<Response> {
-  return await fetch(url, {
-    ...init,
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
+const client = new Http1Client();
+
+/** Closes the pooled connections (the load is over). */
+export function closeConnections(): void {
+  client.close();
+}
+const dec = new TextDecoder();
+
+/** An answer as the targets read it. */
+class Answer {
+  constructor(readonly status: number, readonly bytes: Uint8Array) {}
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+  text(): string {
+    return dec.decode(this.bytes);
+  }
+  json(): unknown {
+    return JSON.parse(this.text());
+  }
+}
+
+async function send(
+  url: string,
+  init: { method: string; headers?: Record<string, string>; body?: string },
+): Promise<Answer> {
+  const a = await client.send(
+    url,
+    init.method,
+    init.headers ?? {},
+    init.body ?? null,
+    REQUEST_TIMEOUT_MS,
+  );
+  return new Answer(a.status, a.body);
 }
 
 export function raftkv(value: string, consistency: Consistency): Target {
@@ -54,7 +86,6 @@ export function raftkv(value: string, consistency: Consistency): Target {
         headers: JSON_HEADERS,
         body,
       });
-      await res.arrayBuffer(); // drained, so the connection goes back to the pool
       return { status: res.status, ok: res.ok, miss: false };
     },
     async get(url, key) {
@@ -62,13 +93,12 @@ export function raftkv(value: string, consistency: Consistency): Target {
       const res = await send(`${url}/v1/kv/${encodeURIComponent(key)}?${q}`, {
         method: "GET",
       });
-      await res.arrayBuffer();
       const miss = res.status === 404;
       return { status: res.status, ok: res.ok || miss, miss };
     },
     async isLeader(url) {
       const res = await send(`${url}/v1/cluster`, { method: "GET" });
-      const c = await res.json() as { leader?: string; self?: Self };
+      const c = res.json() as { leader?: string; self?: Self };
       return c.self?.state === "leader" ||
         (c.leader !== undefined && c.leader === c.self?.id);
     },
@@ -93,7 +123,6 @@ export function etcd(value: string, consistency: Consistency): Target {
         headers: JSON_HEADERS,
         body,
       });
-      await res.arrayBuffer(); // drained, so the connection goes back to the pool
       return { status: res.status, ok: res.ok, miss: false };
     },
     async get(url, key) {
@@ -103,7 +132,7 @@ export function etcd(value: string, consistency: Consistency): Target {
         headers: JSON_HEADERS,
         body,
       });
-      const text = await res.text();
+      const text = res.text();
       return { status: res.status, ok: res.ok, miss: !text.includes('"kvs"') };
     },
     async isLeader(url) {
@@ -112,7 +141,7 @@ export function etcd(value: string, consistency: Consistency): Target {
         headers: JSON_HEADERS,
         body: "{}",
       });
-      const s = await res.json() as {
+      const s = res.json() as {
         header?: { member_id?: string };
         leader?: string;
       };
