@@ -41,8 +41,8 @@ export interface PeerFsmHooks {
   readState(context: string, index: number): void;
   /** Membership as handed out (for the address book); applied later by ApplyFsm. */
   membership(m: Membership): void;
-  /** The log may be compacted up to the durable applied index. */
-  maybeCompact(): Promise<void>;
+  /** The log may be compacted up to the durable applied index; `busy`: writes are queued. */
+  maybeCompact(busy: boolean): Promise<void>;
   /** Installs a snapshot the core accepted, before it is persisted. */
   installSnapshot(rd: Ready): Promise<void>;
 }
@@ -117,11 +117,11 @@ export class PeerFsm {
   async #loop(): Promise<void> {
     try {
       while (!this.#stopped && this.node.hasReady()) await this.#handleReady();
-      if (this.#compactWanted && this.writes.idle && !this.#stopped && !this.#compaction) {
+      if (this.#compactWanted && !this.#stopped && !this.#compaction) {
         this.#compactWanted = false;
         // Not awaited: Readies go on while the raft engine drops old entries
         // (its commits stay in order with the writes queued after them).
-        this.#compaction = this.hooks.maybeCompact().catch(fatal)
+        this.#compaction = this.hooks.maybeCompact(!this.writes.idle).catch(fatal)
           .finally(() => this.#compaction = undefined);
       }
     } catch (e) {

@@ -310,7 +310,7 @@ export class Region {
         this.#members = m;
         this.transport.setPeers(addressBook(m));
       },
-      maybeCompact: () => this.#maybeCompact(),
+      maybeCompact: (busy: boolean) => this.#maybeCompact(busy),
       installSnapshot: (rd: Ready) => this.#installSnapshot(rd),
     };
   }
@@ -338,12 +338,13 @@ export class Region {
     this.#observeMetrics();
   }
 
-  async #maybeCompact(): Promise<void> {
+  async #maybeCompact(busy: boolean): Promise<void> {
     const { snapshotIndex } = this.storage;
     const index = compactionTarget(
       this.apply.durableIndex,
       snapshotIndex,
       this.opts.snapshotEntries,
+      busy,
     );
     if (index === null) return;
     await this.storage.compact(index, toConfState(this.apply.membership));
