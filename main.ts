@@ -13,7 +13,7 @@ import { createPeerApp } from "./src/transport/peer_routes.ts";
 import { createNodeMetrics } from "./src/telemetry/node_metrics.ts";
 import { Logger } from "./src/telemetry/logger.ts";
 import { failpoints } from "./src/failpoints/registry.ts";
-import { createApp } from "./routes/app.ts";
+import { createHandler } from "./routes/app.ts";
 import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 
 function loadConfig() {
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         log.info("joined cluster", { clusterId: identity.id });
       }, (error) => log.warn("cannot store the cluster id", { error })),
   });
-  const app = createApp({ engine, config, metrics, failpoints, peerApp });
+  const handler = createHandler({ engine, config, metrics, failpoints, peerApp });
   const server = Deno.serve({
     hostname: config.listen.hostname,
     port: config.listen.port,
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         peers: config.peers.map((p) => p.id),
         appliedIndex: region.appliedIndex,
       }),
-  }, app.fetch);
+  }, handler);
   const ticker = new IntervalTicker(config.tickMs);
   ticker.start(() => router.tick());
 

@@ -15,6 +15,7 @@ import { createMemberRoutes } from "./members.ts";
 import { createRangeRoutes } from "./range.ts";
 import { createTxnRoutes } from "./txn.ts";
 import { createWatchRoutes } from "./watch.ts";
+import { createFastPut, type Observe } from "./fast_put.ts";
 import { splitUrl } from "./validate.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
@@ -34,14 +35,16 @@ function routeOf(c: Context): string {
 }
 
 /** Sets a header unless the answer already has one (a relayed answer). */
-function setDefault(c: Context, name: string, value: string): void {
-  if (c.res.headers.has(name)) return;
+function withDefault(res: Response, name: string, value: string): Response {
+  if (res.headers.has(name)) return res;
   try {
-    c.res.headers.set(name, value);
+    res.headers.set(name, value);
+    return res;
   } catch {
     // Immutable headers (a passed-through fetch Response): copy first.
-    c.res = new Response(c.res.body, c.res);
-    c.res.headers.set(name, value);
+    const copy = new Response(res.body, res);
+    copy.headers.set(name, value);
+    return copy;
   }
 }
 
@@ -50,19 +53,27 @@ const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIO
 /** The method as a metrics label; any method token is legal HTTP, so bound it. */
 const methodLabel = (m: string) => METHODS.has(m) ? m : "OTHER";
 
-/** Node headers on every answer, plus request count and latency. */
-function observe(deps: AppDeps): MiddlewareHandler<AppEnv> {
+/** Node headers on an answer, plus request count and latency. */
+function createObserve(deps: AppDeps): Observe {
   const { engine, metrics } = deps;
+  return (res, route, method, t0) => {
+    let out = withDefault(res, "x-raftkv-node", engine.id);
+    const leader = engine.leader();
+    if (leader) out = withDefault(out, "x-raftkv-leader", leader.id);
+    const code = String(out.status);
+    metrics.httpRequests.inc({ route, method: methodLabel(method), code });
+    metrics.httpLatency.observe((performance.now() - t0) / 1000, { route, code });
+    return out;
+  };
+}
+
+/** The observe middleware: every answer of the app goes through it. */
+function observe(record: Observe): MiddlewareHandler<AppEnv> {
   return async function observe(c, next) {
     const t0 = performance.now();
     await next();
-    setDefault(c, "x-raftkv-node", engine.id);
-    const leader = engine.leader();
-    if (leader) setDefault(c, "x-raftkv-leader", leader.id);
-    const route = routeOf(c);
-    const code = String(c.res.status);
-    metrics.httpRequests.inc({ route, method: methodLabel(c.req.method), code });
-    metrics.httpLatency.observe((performance.now() - t0) / 1000, { route, code });
+    const out = record(c.res, routeOf(c), c.req.method, t0);
+    if (out !== c.res) c.res = out;
   };
 }
 
@@ -99,7 +110,7 @@ function notFoundOrMethod(c: Context): Response {
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(observe(deps));
+  app.use(observe(createObserve(deps)));
   app.route("/", createKvRoutes(deps));
   app.route("/", createRangeRoutes(deps));
   app.route("/", createTxnRoutes(deps));
@@ -111,4 +122,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(notFoundOrMethod);
   app.onError(createErrorHandler(createForwarder(deps)));
   return app;
+}
+
+/**
+ * The node's request handler: the put fast path (`fast_put.ts`) in front
+ * of the app. What `main.ts` serves.
+ */
+export function createHandler(deps: AppDeps): (req: Request) => Response | Promise<Response> {
+  const app = createApp(deps);
+  const full = (req: Request) => app.fetch(req);
+  const fast = createFastPut(deps, full, createObserve(deps));
+  return (req) => fast(req) ?? full(req);
 }

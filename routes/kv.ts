@@ -6,6 +6,7 @@
 import { type Context, Hono } from "hono";
 import type { Config } from "../src/config.ts";
 import type { KvCommand } from "../src/kv/types.ts";
+import type { WriteResult } from "../src/engine/types.ts";
 import { jsonBody } from "./body.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { ApiError, invalid } from "./errors.ts";
@@ -14,21 +15,36 @@ import { etag, expectResult, indexHeader, json } from "./respond.ts";
 import { DeleteQuery, GetQuery, PutBody, PutQuery } from "./schemas.ts";
 import { keyFromUrl, parseQuery, preconditions, serializeValue } from "./validate.ts";
 
-const PREFIX = "/v1/kv/";
+export const PREFIX = "/v1/kv/";
 /** The route pattern (also the metrics label). */
 export const KEY_ROUTE = "/v1/kv/:key{.+}";
 
 type PutCommand = Extract<KvCommand, { type: "put" }>;
 
+/** What a put is made of: URL, precondition headers and parsed body. */
+export interface PutRequest {
+  readonly url: string;
+  readonly ifMatch: string | undefined;
+  readonly ifNoneMatch: string | undefined;
+  readonly json: unknown;
+}
+
 /** The put a request asks for; every check runs before the engine sees it. */
-function putCommand(c: Context<AppEnv>, config: Config): PutCommand {
-  const key = keyFromUrl(c.req.url, PREFIX, config.maxKeyBytes);
-  const { prev } = parseQuery(c.req.url, PutQuery);
-  const pre = preconditions(c.req.header("if-match"), c.req.header("if-none-match"), true);
-  const { value } = putBody(c.get("json"));
+export function putCommand(r: PutRequest, config: Config): PutCommand {
+  const key = keyFromUrl(r.url, PREFIX, config.maxKeyBytes);
+  const { prev } = parseQuery(r.url, PutQuery);
+  const pre = preconditions(r.ifMatch, r.ifNoneMatch, true);
+  const { value } = putBody(r.json);
   const text = serializeValue(value, config.maxValueBytes);
   const cmd = { type: "put", key, value: text, ...pre } as const;
   return prev ? { ...cmd, prev: true } : cmd;
+}
+
+/** The 200 of a put: body and headers. */
+export function putAnswer(cmd: PutCommand, w: WriteResult): Response {
+  const r = expectResult(w, "put");
+  const body = renderPut(r.record, cmd.prev ? r.prev : undefined);
+  return json(body, { ...etag(r.record), ...indexHeader(w.index) });
 }
 
 /**
@@ -70,11 +86,13 @@ export function createKvRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.put(KEY_ROUTE, jsonBody(config.maxBodyBytes), async (c) => {
-    const cmd = putCommand(c, config);
-    const w = await engine.asyncWrite(cmd);
-    const r = expectResult(w, "put");
-    const body = renderPut(r.record, cmd.prev ? r.prev : undefined);
-    return json(body, { ...etag(r.record), ...indexHeader(w.index) });
+    const cmd = putCommand({
+      url: c.req.url,
+      ifMatch: c.req.header("if-match"),
+      ifNoneMatch: c.req.header("if-none-match"),
+      json: c.get("json"),
+    }, config);
+    return putAnswer(cmd, await engine.asyncWrite(cmd));
   });
 
   app.delete(KEY_ROUTE, async (c) => {

@@ -1,0 +1,70 @@
+/**
+ * The hot path of `PUT /v1/kv/{key}`, in front of Hono: the same checks and
+ * answers as the route in `kv.ts` (it shares their functions), without the
+ * router and the middleware chain, which cost the leader's event loop about
+ * a third of its time per put and delayed the peer frames queued behind a
+ * burst of puts. Only the plain case takes it: no query string, a declared
+ * length within the limit, a JSON media type. Everything else, and a put
+ * this node must hand to another over HTTP, goes to the full app.
+ * @module
+ */
+import { NotLeaderError } from "../src/engine/errors.ts";
+import { isJsonMediaType, parseJson } from "./body.ts";
+import type { AppDeps } from "./deps.ts";
+import { errorResponse, toApiError } from "./errors.ts";
+import { KEY_ROUTE, PREFIX, putAnswer, putCommand } from "./kv.ts";
+import { splitUrl } from "./validate.ts";
+
+/** Answers a request, or returns null to leave it to the full app. */
+export type FastPath = (req: Request) => Promise<Response> | null;
+
+/** Records the answer as the app's `observe` middleware does. */
+export type Observe = (res: Response, route: string, method: string, t0: number) => Response;
+
+const DIGITS = /^\d{1,16}$/;
+
+/** See the module doc. `full` serves what the fast path hands back. */
+export function createFastPut(
+  deps: AppDeps,
+  full: (req: Request) => Response | Promise<Response>,
+  observe: Observe,
+): FastPath {
+  const { engine, config } = deps;
+
+  async function put(req: Request, t0: number): Promise<Response> {
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    let res: Response;
+    try {
+      const cmd = putCommand({
+        url: req.url,
+        ifMatch: req.headers.get("if-match") ?? undefined,
+        ifNoneMatch: req.headers.get("if-none-match") ?? undefined,
+        json: parseJson(bytes),
+      }, config);
+      res = putAnswer(cmd, await engine.asyncWrite(cmd));
+    } catch (err) {
+      // Nothing was proposed: the full app forwards it over HTTP.
+      if (err instanceof NotLeaderError && err.leaderUrl) {
+        return await full(
+          new Request(req.url, { method: "PUT", headers: req.headers, body: bytes }),
+        );
+      }
+      const api = toApiError(err);
+      if (api.status === 500) console.error(`PUT ${req.url} failed:`, err);
+      res = errorResponse(api);
+    }
+    return observe(res, KEY_ROUTE, "PUT", t0);
+  }
+
+  return (req) => {
+    if (req.method !== "PUT") return null;
+    const { path, query } = splitUrl(req.url);
+    if (query !== "" || !path.startsWith(PREFIX) || path.length === PREFIX.length) return null;
+    const length = req.headers.get("content-length");
+    if (length === null || !DIGITS.test(length) || Number(length) > config.maxBodyBytes) {
+      return null;
+    }
+    if (!isJsonMediaType(req.headers.get("content-type") ?? undefined)) return null;
+    return put(req, performance.now());
+  };
+}
