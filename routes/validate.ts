@@ -4,22 +4,8 @@
  * @module
  */
 import type { ZodType, ZodTypeDef } from "zod";
+import { utf8Length } from "../src/kv/key_order.ts";
 import { fromZod, invalid, tooLarge } from "./errors.ts";
-
-/** UTF-8 length of a well-formed string, without encoding it. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const u = s.charCodeAt(i);
-    if (u < 0x80) n += 1;
-    else if (u < 0x800) n += 2;
-    else if (u >= 0xd800 && u <= 0xdbff) { // a pair: 4 bytes for 2 units
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 /**
  * A key as the API allows it: non-empty, valid Unicode (no lone
