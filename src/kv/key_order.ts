@@ -114,7 +114,7 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function isLow(u: number): boolean {
   return u >= 0xdc00 && u <= SURROGATE_MAX;
