@@ -33,6 +33,8 @@ export class RaftWriteQueue {
   readonly #loop = new SerialLoop(() => this.#run(), () => this.#pending.length > 0);
   /** A commit-only hard state waiting to ride along with the next write. */
   #deferredHs: HardState | null = null;
+  /** The hard state last written; null until the first write. */
+  #written: HardState | null = null;
 
   constructor(
     readonly write: (w: RaftWrite) => Promise<void>,
@@ -96,6 +98,16 @@ export class RaftWriteQueue {
     if (!sync) return null;
     hardState = latest(hardState, this.#deferredHs);
     this.#deferredHs = null;
+    // Term and vote must be durable before anything is sent (§5.1, §5.2);
+    // the commit index need not: a restart takes the larger of it and the
+    // applied index and learns the rest from the leader. A row less in the
+    // commit of almost every append (~15% of its CPU).
+    if (
+      hardState && this.#written?.term === hardState.term && this.#written.vote === hardState.vote
+    ) {
+      hardState = null;
+    } else if (hardState) this.#written = hardState;
+    if (entries.length === 0 && hardState === null) return null;
     return { snapshot: null, entries, hardState };
   }
 }

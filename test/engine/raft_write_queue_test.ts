@@ -49,3 +49,32 @@ Deno.test("a job pushed as a run ends is not stranded", async () => {
   for (let i = 0; i < 20 && !durableB; i++) await new Promise((r) => setTimeout(r, 0));
   assert.ok(durableB, "the second job was written");
 });
+
+Deno.test("the hard state is written when term or vote change, not for the commit index alone", async () => {
+  const writes: RaftWrite[] = [];
+  const q = new RaftWriteQueue(async (w) => {
+    writes.push(w);
+    await Promise.resolve();
+  });
+  const hs = (term: number, vote: string, commit: number) => ({ term, vote, commit });
+  const push = (entries: Entry[], hardState: ReturnType<typeof hs>) =>
+    q.push({ ...job(entries), hardState });
+  push([e(1)], hs(1, "a", 0));
+  await q.drain();
+  push([e(2)], hs(1, "a", 1)); // commit moved only: no hard-state row
+  await q.drain();
+  push([e(3, 2)], hs(2, "", 2)); // new term
+  await q.drain();
+  push([], hs(2, "b", 2)); // a vote, no entries: still written
+  await q.drain();
+  push([e(4, 2)], hs(2, "b", 3));
+  await q.drain();
+  assert.deepEqual(writes.map((w) => w.hardState), [
+    hs(1, "a", 0),
+    null,
+    hs(2, "", 2),
+    hs(2, "b", 2),
+    null,
+  ]);
+  assert.deepEqual(writes.map((w) => w.entries.length), [1, 1, 1, 0, 1]);
+});
