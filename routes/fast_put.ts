@@ -32,9 +32,10 @@ export function createFastPut(
   const { engine, config } = deps;
 
   async function put(req: Request, t0: number): Promise<Response> {
-    const bytes = new Uint8Array(await req.arrayBuffer());
+    let bytes: Uint8Array<ArrayBuffer> | undefined;
     let res: Response;
     try {
+      bytes = new Uint8Array(await req.arrayBuffer());
       const cmd = putCommand({
         url: req.url,
         ifMatch: req.headers.get("if-match") ?? undefined,
@@ -44,7 +45,7 @@ export function createFastPut(
       res = putAnswer(cmd, await engine.asyncWrite(cmd));
     } catch (err) {
       // Nothing was proposed: the full app forwards it over HTTP.
-      if (err instanceof NotLeaderError && err.leaderUrl) {
+      if (err instanceof NotLeaderError && err.leaderUrl && bytes) {
         return await full(
           new Request(req.url, { method: "PUT", headers: req.headers, body: bytes }),
         );
