@@ -144,7 +144,7 @@ export class PeerFsm {
     if (rd.softState) this.#changeSoftState(rd.softState);
   }
 
-  /** Compacts the log (§7) once the loop and the writes are idle. */
+  /** Compacts the log (§7) once the loop is idle (a busy node: a whole step at a time). */
   compactSoon(): void {
     this.#compactWanted = true;
     this.kick();
