@@ -1,6 +1,6 @@
 /**
  * One peer's outgoing stream (etcd's rafthttp stream): a WebSocket to the
- * peer's `/raft/v1/stream`, one frame per Ready and peer, sent at once
+ * peer's `/raft/v1/stream` (our own client, `stream_socket.ts`: Nagle off), one frame per Ready and peer, sent at once
  * without waiting for the previous one. Frames are pipelined and ordered by
  * the one TCP connection, so the follower's disk and the network overlap
  * (a POST per batch kept one batch in flight per follower), and a frame
@@ -20,6 +20,7 @@ import { Logger } from "../telemetry/logger.ts";
 import { encodeBatch, traceparentOf } from "./wire.ts";
 import type { ForwardFrame, ForwardReply, ForwardRequest } from "./forward_wire.ts";
 import type { ForwardItems } from "./transport.ts";
+import { StreamSocket } from "./stream_socket.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
 const MAX_BACKOFF_MS = 1000;
@@ -54,7 +55,7 @@ export interface PeerStreamOptions {
 }
 
 export class PeerStream {
-  #ws: WebSocket | null = null;
+  #ws: StreamSocket | null = null;
   #open = false;
   /** Messages queued this turn (sent as one frame). */
   #queue: Message[] = [];
@@ -234,7 +235,7 @@ export class PeerStream {
     // Under the member URL as given (a path prefix, e.g. behind a proxy, stays).
     const url = new URL(`${this.opts.url.replace(/\/+$/, "")}/raft/v1/stream`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(url, { headers: this.opts.headers });
+    const ws = new StreamSocket(url, this.opts.headers);
     this.#ws = ws;
     this.#connectStarted = this.#now();
     ws.onopen = () => {
@@ -247,19 +248,17 @@ export class PeerStream {
       this.#connecting = [];
     };
     // A close without open is a failed connect; onerror always precedes it.
-    ws.onerror = (e) => this.#lost(ws, (e as ErrorEvent).message || "stream error");
+    ws.onerror = (e) => this.#lost(ws, e.message || "stream error");
     ws.onclose = (e) => this.#lost(ws, `stream closed (${e.code})`);
-    // Replies come on the peer's own stream; anything sent here is ignored.
-    ws.onmessage = () => {};
   }
 
   /** The peer stopped reading: drop this frame and reopen the stream. */
-  #stalled(ws: WebSocket): void {
+  #stalled(ws: StreamSocket): void {
     this.#lost(ws, `peer not reading (${ws.bufferedAmount} bytes unsent)`);
     ws.close();
   }
 
-  #lost(ws: WebSocket, reason: string): void {
+  #lost(ws: StreamSocket, reason: string): void {
     if (this.#ws !== ws) return;
     this.#ws = null;
     this.#open = false;
