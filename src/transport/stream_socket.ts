@@ -54,6 +54,9 @@ export class StreamSocket {
       return;
     }
     this.#closing = true;
+    // Writes still queued (a peer that stopped reading) would hold a close
+    // frame, the socket and the queue until the peer reads again: drop them.
+    if (this.bufferedAmount > 0) return this.#finish(1000);
     this.#write(frame(OP_CLOSE, new Uint8Array([0x03, 0xe8]))); // 1000
     void this.#writing.finally(() => this.#finish(1000));
   }

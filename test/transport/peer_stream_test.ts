@@ -3,6 +3,7 @@
  * served by Deno.serve on loopback, with a receiver that records batches.
  */
 import assert from "node:assert/strict";
+import { silentPeer } from "./_silent_peer.ts";
 import { Hono } from "hono";
 import type { Context } from "@opentelemetry/api";
 import { trace } from "@opentelemetry/api";
@@ -280,28 +281,9 @@ Deno.test("peer stream: a connection that never opens is given up and retried", 
  * up, counts a send error and dials again.
  */
 Deno.test("peer stream: a peer that stops reading is given up past the buffer limit", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const c of listener) {
-      conns.push(c);
-      const buf = new Uint8Array(4096);
-      const n = (await c.read(buf)) ?? 0;
-      const req = new TextDecoder().decode(buf.subarray(0, n));
-      const key = /sec-websocket-key: *(\S+)/i.exec(req)?.[1] ?? "";
-      const digest = await crypto.subtle.digest(
-        "SHA-1",
-        new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
-      );
-      const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
-      await c.write(new TextEncoder().encode(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
-      ));
-      // ...and never read again.
-    }
-  })();
-  const { s, metrics } = stream(`http://127.0.0.1:${listener.addr.port}`);
+  const peer = silentPeer();
+  const conns = peer.conns;
+  const { s, metrics } = stream(`http://127.0.0.1:${peer.port}`);
   const big: Message = {
     type: "app",
     from: "n1",
@@ -329,8 +311,6 @@ Deno.test("peer stream: a peer that stops reading is given up past the buffer li
     }, 10_000);
   } finally {
     s.close();
-    listener.close();
-    for (const c of conns) c.close();
-    await accepting.catch(() => {});
+    await peer.stop();
   }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { silentPeer } from "./_silent_peer.ts";
 import { StreamSocket } from "../../src/transport/stream_socket.ts";
 
 /** A server that accepts streams carrying `x-token: ok` and records their frames. */
@@ -90,5 +91,21 @@ Deno.test("StreamSocket: a refused handshake and a server close end the stream",
     assert.equal(await code, 4001);
   } finally {
     await s.stop();
+  }
+});
+
+Deno.test("StreamSocket: close() with writes stuck behind a peer that stopped reading ends at once", async () => {
+  const peer = silentPeer();
+  const ws = new StreamSocket(new URL(`ws://127.0.0.1:${peer.port}/`), {});
+  try {
+    await opened(ws);
+    for (let i = 0; i < 200; i++) ws.send("x".repeat(100_000));
+    await until(() => ws.bufferedAmount > 1_000_000, "writes back up");
+    const code = closed(ws);
+    ws.close();
+    const timeout = new Promise<string>((r) => setTimeout(() => r("stuck"), 2000));
+    assert.equal(await Promise.race([code, timeout]), 1000);
+  } finally {
+    await peer.stop();
   }
 });
