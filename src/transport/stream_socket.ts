@@ -35,6 +35,8 @@ export class StreamSocket {
   #writing: Promise<void> = Promise.resolve();
   #done = false;
   #closing = false;
+  /** The handshake is through: frames may go out. */
+  #ready = false;
 
   constructor(url: URL, headers: Readonly<Record<string, string>>) {
     this.#open(url, headers).catch((e) => this.#fail(e instanceof Error ? e.message : String(e)));
@@ -42,18 +44,16 @@ export class StreamSocket {
 
   /** Queues one text frame; writes go out in order. */
   send(text: string): void {
-    if (this.#done || !this.#conn) return;
+    if (this.#done || !this.#ready) return;
     this.#write(frame(OP_TEXT, enc.encode(text)));
   }
 
   /** Sends a close frame (best effort) and closes the connection. */
   close(): void {
     if (this.#done) return;
-    if (!this.#conn) {
-      this.#closing = true; // still connecting: #open closes when it can
-      return;
-    }
     this.#closing = true;
+    if (!this.#conn) return; // still connecting: #open closes when it can
+    if (!this.#ready) return this.#finish(1000);
     // Writes still queued (a peer that stopped reading) would hold a close
     // frame, the socket and the queue until the peer reads again: drop them.
     if (this.bufferedAmount > 0) return this.#finish(1000);
@@ -84,6 +84,7 @@ export class StreamSocket {
     if (status !== 101) throw new Error(`stream refused: HTTP ${status}`);
     if (accept !== await acceptFor(key)) throw new Error("stream refused: bad accept key");
     if (this.#done) return;
+    this.#ready = true;
     this.onopen?.();
     await this.#readFrames(conn, rest);
   }
