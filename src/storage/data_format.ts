@@ -1,10 +1,11 @@
 /**
- * How data.kv values look, and their validation on load.
+ * How data.kv's meta and the older layout's record heads look, and their
+ * validation on load (segments: `segment_format.ts`).
  * @module
  */
 import type { KvRecord } from "../kv/types.ts";
 import type { Member, Membership } from "./stores.ts";
-import { deleteOp, type Mutation, needsChunks, setOp, stringBytes, toChunks } from "./chunks.ts";
+import { type Mutation, setOp } from "./chunks.ts";
 import { dataKeys } from "./kv_keys.ts";
 import { isIndex, StorageCorruptError } from "./raft_format.ts";
 
@@ -37,36 +38,6 @@ export const EMPTY_META: DataMeta = {
   term: 0,
   membership: null,
 };
-
-/** Chunk sets (invisible until the head points at them), then the head. */
-export function recordOps(gen: number, r: KvRecord): {
-  chunks: Mutation[];
-  head: Mutation;
-  n: number;
-} {
-  const base = { v: r.version, c: r.createIndex, m: r.modIndex };
-  if (!needsChunks(r.value)) {
-    const head = { ...base, d: r.value };
-    const size = stringBytes(r.value) + 48;
-    return { chunks: [], head: setOp(dataKeys.record(gen, r.key), head, size), n: 0 };
-  }
-  const parts = toChunks(r.value);
-  const chunks = parts.map((c, i) => setOp(dataKeys.chunk(gen, r.key, r.modIndex, i), c, c.length));
-  const head = setOp(dataKeys.record(gen, r.key), { ...base, n: parts.length }, 64);
-  return { chunks, head, n: parts.length };
-}
-
-/** Deletes of the `n` chunks of version `mod` of `key`. */
-export function chunkDeletes(
-  gen: number,
-  key: string,
-  mod: number,
-  n: number,
-): Mutation[] {
-  const ops: Mutation[] = [];
-  for (let i = 0; i < n; i++) ops.push(deleteOp(dataKeys.chunk(gen, key, mod, i)));
-  return ops;
-}
 
 /** The meta mutation. */
 export function metaOp(meta: DataMeta): Mutation {

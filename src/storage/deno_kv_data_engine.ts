@@ -119,24 +119,20 @@ export class DenoKvDataEngine implements KvDataEngine {
   async #write(w: DataWrite): Promise<void> {
     this.#c.checkHealthy();
     const cur = this.#loaded();
-    const base = { gen: cur.gen, applied: w.appliedIndex, term: w.appliedTerm };
-    const membership = w.membership ?? cur.membership;
-    if (w.puts.length === 0 && w.deletes.length === 0) {
-      const meta = { ...cur, ...base, membership };
-      await this.#c.commit([metaOp(meta)]);
-      this.#meta = meta;
-      return;
-    }
     const seq = cur.segs ?? 0;
-    const seg = encodeSegment(w.puts, w.deletes);
+    // A batch that only moved the applied index writes the meta alone.
+    const changed = w.puts.length > 0 || w.deletes.length > 0;
+    const seg = changed ? encodeSegment(w.puts, w.deletes) : null;
     const meta: DataMeta = {
-      ...base,
-      membership,
-      segs: seq + 1,
-      size: (cur.size ?? 0) + seg.length,
+      gen: cur.gen,
+      applied: w.appliedIndex,
+      term: w.appliedTerm,
+      membership: w.membership ?? cur.membership,
+      segs: seg ? seq + 1 : seq,
+      size: (cur.size ?? 0) + (seg?.length ?? 0),
       base: cur.base ?? 0,
     };
-    const rows = segmentRows(cur.gen, seq, seg);
+    const rows = seg ? segmentRows(cur.gen, seq, seg) : [];
     const all = [...rows, metaOp(meta)];
     if (fitsOneCommit(all)) await this.#c.commit(all);
     else {

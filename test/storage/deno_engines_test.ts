@@ -9,7 +9,7 @@ import { FailpointError, failpoints } from "../../src/failpoints/registry.ts";
 import { DenoRaftEngine } from "../../src/storage/deno_raft_engine.ts";
 import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
 import { StoragePoisonedError } from "../../src/storage/committer.ts";
-import { byKey, entries, record, SEED, tempDir } from "./helpers.ts";
+import { byKey, entries, loadData, record, SEED, tempDir } from "./helpers.ts";
 
 Deno.test("DenoRaftEngine commits a normal Ready batch in exactly one commit", async () => {
   const dir = await tempDir();
@@ -96,9 +96,7 @@ Deno.test("failpoint storage.data.commit fails the write and keeps the old state
     await assert.rejects(e.write(w), StoragePoisonedError);
     e.close();
     failpoints.clear("storage.data.commit");
-    const again = await DenoKvDataEngine.open(path);
-    assert.equal((await again.load()).appliedIndex, 0);
-    again.close();
+    assert.equal((await loadData(path)).appliedIndex, 0);
   } finally {
     failpoints.clear();
     await dir.cleanup();
@@ -142,9 +140,7 @@ Deno.test("DenoKvDataEngine stores awkward keys: 1 KiB of NULs, astral, 1 KiB UT
       membership: null,
     });
     again.close();
-    const third = await DenoKvDataEngine.open(path);
-    assert.deepEqual((await third.load()).records, []);
-    third.close();
+    assert.deepEqual((await loadData(path)).records, []);
   } finally {
     await dir.cleanup();
   }
@@ -159,9 +155,7 @@ Deno.test("DenoKvDataEngine splits 900 puts with 1 KiB keys under the key budget
     const puts = Array.from({ length: 900 }, (_, i) => record(String(i).padStart(1024, "k"), i, 3));
     await e.write({ puts, deletes: [], appliedIndex: 3, appliedTerm: 1, membership: null });
     e.close();
-    const again = await DenoKvDataEngine.open(path);
-    assert.equal((await again.load()).records.length, 900);
-    again.close();
+    assert.equal((await loadData(path)).records.length, 900);
   } finally {
     await dir.cleanup();
   }

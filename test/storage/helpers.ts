@@ -4,7 +4,21 @@
  */
 import type { Entry, SnapshotMeta } from "../../src/raft/types.ts";
 import type { KvRecord } from "../../src/kv/types.ts";
-import type { Membership } from "../../src/storage/stores.ts";
+import type { DataState, Membership } from "../../src/storage/stores.ts";
+import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
+
+/** What a fresh DenoKvDataEngine on `path` loads (opened and closed around it). */
+export async function loadData(
+  path: string,
+  opts: { rewriteSlack?: number } = {},
+): Promise<DataState> {
+  const e = await DenoKvDataEngine.open(path, {}, opts);
+  try {
+    return await e.load();
+  } finally {
+    e.close();
+  }
+}
 
 /** A temp dir removed by `cleanup`. */
 export async function tempDir(): Promise<

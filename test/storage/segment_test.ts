@@ -5,7 +5,7 @@ import { dataKeys, keyPart } from "../../src/storage/kv_keys.ts";
 import { StorageCorruptError } from "../../src/storage/raft_format.ts";
 import { encodeSegment, replaySegment } from "../../src/storage/segment_format.ts";
 import { rawEntries } from "./crash_harness.ts";
-import { batches, bigText, byKey, record, tempDir } from "./helpers.ts";
+import { batches, bigText, byKey, loadData, record, tempDir } from "./helpers.ts";
 
 const dw = (puts: KvRecord[], deletes: string[], appliedIndex: number) => ({
   puts,
@@ -66,9 +66,7 @@ Deno.test("DenoKvDataEngine writes a flush as one segment and rewrites when segm
     const rows = (await rawEntries(path)).filter((k) => k.key[2] === "s");
     assert.ok(rows.every((k) => k.key[3] === 1), "only the new generation is left");
     assert.equal(rows.length, 2, "the rewrite and the delete");
-    const again = await DenoKvDataEngine.open(path, {}, opts);
-    const loaded = await again.load();
-    again.close();
+    const loaded = await loadData(path, opts);
     assert.equal(loaded.appliedIndex, index + 1);
     assert.deepEqual(loaded.records, byKey(live.slice(1)));
   } finally {
