@@ -7,7 +7,7 @@ import { failed, parseLoadArgs } from "./load.ts";
 import { emptyRow, type Row } from "./measure.ts";
 import { bucketQuantile, describe, diff, parseHistograms } from "./metrics.ts";
 import { cpuPercent, parseStatTicks, parseStatusKiB } from "./procfs.ts";
-import { ratioTable } from "./report.ts";
+import { median, ratioTable, resultsTable } from "./report.ts";
 import { allScenarios, pickScenarios } from "./scenarios.ts";
 import { percentile, Samples } from "./stats.ts";
 import { makeValue } from "./targets.ts";
@@ -99,11 +99,11 @@ Deno.test("scenarios are picked by name; unknown names are refused", () => {
   assert.throws(() => pickScenarios(all, "nope"), /unknown scenario/);
 });
 
-Deno.test("ratios are RaftKV over etcd, per scenario present in both", () => {
+function loadRow(system: "raftkv" | "etcd", throughput: number, p: number, round = 1): Row {
   const [put] = allScenarios({ durationS: 1, writes: 1 });
   assert.ok(put);
-  const row = (system: "raftkv" | "etcd", throughput: number, p: number): Row => ({
-    ...emptyRow(put, system),
+  return {
+    ...emptyRow(put, system, round),
     load: {
       target: system,
       urls: [],
@@ -120,9 +120,30 @@ Deno.test("ratios are RaftKV over etcd, per scenario present in both", () => {
       maxMs: p * 4,
       meanMs: p,
     },
-  });
-  const md = ratioTable([row("raftkv", 500, 4), row("etcd", 1000, 2)]);
+  };
+}
+
+Deno.test("ratios are RaftKV over etcd, per scenario present in both", () => {
+  const md = ratioTable([loadRow("raftkv", 500, 4), loadRow("etcd", 1000, 2)]);
   assert.match(md, /\| put \| 0\.5 \| 2 \| 2 \| – \|/);
+});
+
+Deno.test("with rounds, a ratio is the median of the rounds' ratios", () => {
+  const rows = [
+    loadRow("raftkv", 1000, 2, 1),
+    loadRow("etcd", 1000, 2, 1),
+    loadRow("etcd", 1000, 4, 2),
+    loadRow("raftkv", 2200, 2, 2),
+    loadRow("raftkv", 2000, 1, 3),
+    loadRow("etcd", 1000, 4, 3),
+    loadRow("raftkv", 9000, 1, 4), // etcd failed in round 4: no ratio
+  ];
+  const md = ratioTable(rows);
+  assert.match(md, /\| put \| 2 \(1 \/ 2\.2 \/ 2\) \| 0\.5 \(1 \/ 0\.5 \/ 0\.25\) \|/);
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+  assert.match(resultsTable(rows), /\| scenario \| round \| system \|/);
+  assert.doesNotMatch(resultsTable(rows.slice(0, 2)), /round/);
 });
 
 Deno.test("requests without an answer are named by their cause", () => {

@@ -18,6 +18,8 @@ import type { Scenario } from "./scenarios.ts";
 export interface Row {
   scenario: Scenario;
   system: System;
+  /** Which of the run's rounds (1-based); the systems alternate who goes first. */
+  round: number;
   load?: LoadResult;
   error?: string | undefined;
   /** Per node, % of one core over the measured window. */
@@ -118,10 +120,11 @@ function finishWindow(row: Row, a: Window, b: Window): void {
 }
 
 /** A row with nothing measured yet. */
-export function emptyRow(scenario: Scenario, system: System): Row {
+export function emptyRow(scenario: Scenario, system: System, round = 1): Row {
   return {
     scenario,
     system,
+    round,
     nodeCpu: [],
     loadCpu: null,
     cpuUsPerOp: null,
@@ -149,8 +152,9 @@ export async function measure(
   system: System,
   s: Scenario,
   opts: StartOptions,
+  round = 1,
 ): Promise<Row> {
-  const row = emptyRow(s, system);
+  const row = emptyRow(s, system, round);
   let cluster: Cluster | null = null;
   try {
     cluster = await startCluster(system, s.nodes, opts);

@@ -1,5 +1,6 @@
-// Markdown for stdout and BENCHMARKS.md: one row per (scenario, system), a
-// ratio table RaftKV/etcd from the same run, and the memory table.
+// Markdown for stdout and BENCHMARKS.md: one row per (scenario, system,
+// round), a ratio table RaftKV/etcd from the same run (the median of the
+// rounds' ratios, each round's in brackets), and the memory table.
 
 import type { Row } from "./measure.ts";
 import type { Memory } from "./procfs.ts";
@@ -26,8 +27,10 @@ function errorCell(r: Row): string {
 }
 
 export function resultsTable(rows: Row[]): string {
+  const rounds = rows.some((r) => r.round > 1);
   const head = [
     "scenario",
+    ...(rounds ? ["round"] : []),
     "system",
     "ops",
     "errors",
@@ -44,6 +47,7 @@ export function resultsTable(rows: Row[]): string {
     const l = r.load!;
     return [
       r.scenario.name,
+      ...(rounds ? [String(r.round)] : []),
       r.system,
       num(l.ops, 0),
       errorCell(r),
@@ -60,27 +64,48 @@ export function resultsTable(rows: Row[]): string {
   return table(head, body);
 }
 
-/** RaftKV/etcd per scenario: ops/s above 1 and latency below 1 favour RaftKV. */
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * RaftKV/etcd per scenario: ops/s above 1 and latency below 1 favour RaftKV.
+ * A ratio is taken within a round (the two systems back to back); with
+ * several rounds the cell is their median, then each round's in brackets.
+ */
 export function ratioTable(rows: Row[]): string {
-  const pick = (name: string, sys: string) =>
-    rows.find((r) => r.scenario.name === name && r.system === sys)?.load;
   const names = [...new Set(rows.map((r) => r.scenario.name))];
-  const ratio = (a?: number, b?: number) => a !== undefined && b ? num(a / b, 2) : dash;
+  const metrics: ((r: Row) => number | null | undefined)[] = [
+    (r) => r.load?.throughput,
+    (r) => r.load?.p50Ms,
+    (r) => r.load?.p99Ms,
+    (r) => r.cpuUsPerOp,
+  ];
   const body = names.flatMap((n) => {
-    const [k, e] = [pick(n, "raftkv"), pick(n, "etcd")];
-    if (!k || !e) return [];
-    const cpu = (s: string) =>
-      rows.find((r) => r.scenario.name === n && r.system === s)?.cpuUsPerOp ??
-        undefined;
-    return [[
-      n,
-      ratio(k.throughput, e.throughput),
-      ratio(k.p50Ms, e.p50Ms),
-      ratio(k.p99Ms, e.p99Ms),
-      ratio(cpu("raftkv"), cpu("etcd")),
-    ]];
+    const pairs = [...new Set(rows.map((r) => r.round))].flatMap((round) => {
+      const of = (sys: string) =>
+        rows.find((r) => r.scenario.name === n && r.round === round && r.system === sys && r.load);
+      const [k, e] = [of("raftkv"), of("etcd")];
+      return k && e ? [[k, e] as const] : [];
+    });
+    if (pairs.length === 0) return [];
+    return [[n, ...metrics.map((f) => ratioCell(pairs.map(([k, e]) => ratio(f(k), f(e)))))]];
   });
   return table(["scenario", "ops/s", "p50", "p99", "CPU µs/op"], body);
+}
+
+function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a === null || a === undefined || !b ? null : a / b;
+}
+
+function ratioCell(rs: (number | null)[]): string {
+  const known = rs.filter((r): r is number => r !== null && Number.isFinite(r));
+  if (known.length === 0) return dash;
+  if (rs.length === 1) return num(known[0], 2);
+  return `${num(median(known), 2)} (${rs.map((r) => num(r, 2)).join(" / ")})`;
 }
 
 function mib(m: Memory[], f: keyof Memory): string {

@@ -1,11 +1,13 @@
 // RaftKV vs etcd, side by side in one run (issue #7). Each scenario starts a
 // fresh cluster of each system, drives it from bench/load.ts in its own
-// process, and tears it down; the report is markdown on stdout.
+// process, and tears it down; the report is markdown on stdout. A scenario
+// runs in rounds, the systems taking turns to go first, and the ratio is the
+// median of the rounds': a slow minute of the machine then lands on both.
 // -A because Deno 2 lets only --allow-all read /proc (CPU, RSS), and the
 // unrestricted --allow-run a runner of etcd and deno needs is as strong anyway.
 //
 //   deno run -A bench/run.ts [--duration 10s] [--scenarios put,get,seq,follower,large,single,memory,churn]
-//     [--writes 200000] [--no-etcd] [--no-raftkv] [--main ./main.ts] [--out FILE]
+//     [--rounds 3] [--writes 200000] [--no-etcd] [--no-raftkv] [--main ./main.ts] [--out FILE]
 //     [--ready-timeout 30s] [--keep-logs DIR]
 
 import { parseArgs } from "node:util";
@@ -21,6 +23,7 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 interface RunOptions {
   durationS: number;
+  rounds: number;
   scenarios: string;
   writes: number;
   etcd: boolean;
@@ -38,6 +41,7 @@ function parseRunArgs(args: string[]): RunOptions {
     args,
     options: {
       duration: { ...s, default: "10s" },
+      rounds: { ...s, default: "3" },
       scenarios: { ...s, default: "all" },
       writes: { ...s, default: "200000" },
       "no-etcd": b,
@@ -48,12 +52,17 @@ function parseRunArgs(args: string[]): RunOptions {
       "keep-logs": s,
     },
   });
+  const rounds = Number(v.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
+    throw new Error(`--rounds: bad count ${v.rounds} (1-20)`);
+  }
   const writes = Number(v.writes);
   if (!Number.isInteger(writes) || writes < 1) {
     throw new Error(`--writes: bad count ${v.writes}`);
   }
   return {
     durationS: parseSeconds(v.duration),
+    rounds,
     scenarios: v.scenarios,
     writes,
     etcd: !v["no-etcd"],
@@ -111,7 +120,7 @@ async function header(o: RunOptions, loadBefore: string) {
     machine:
       `${await machine()}, load average ${loadBefore} before and ${await loadAverage()} after`,
     versions: `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}, ${raftkv}` +
-      `, ${o.durationS}s per scenario`,
+      `, ${o.durationS}s per scenario and round, ${o.rounds} round${o.rounds > 1 ? "s" : ""}`,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
   };
 }
@@ -124,18 +133,22 @@ async function main(o: RunOptions): Promise<void> {
   const loadBefore = await loadAverage();
   const rows: Row[] = [];
   for (const s of chosen) {
-    for (const sys of list) {
-      console.error(`bench: ${s.name} on ${sys}: ${s.title}`);
-      const keep = o.keepLogs ? { keepLogs: `${o.keepLogs}/${s.name}` } : {};
-      const row = await measure(sys, s, {
-        main: o.main,
-        readyTimeoutMs: o.readyTimeoutMs,
-        ...keep,
-      });
-      console.error(
-        row.error ? `bench:   FAILED ${row.error}` : `bench:   ${JSON.stringify(row.load)}`,
-      );
-      rows.push(row);
+    // The memory runs are long and report RSS, not a ratio: one round.
+    const rounds = s.memory ? 1 : o.rounds;
+    for (let round = 1; round <= rounds; round++) {
+      for (const sys of round % 2 === 1 ? list : [...list].reverse()) {
+        console.error(`bench: ${s.name} on ${sys}, round ${round}/${rounds}: ${s.title}`);
+        const keep = o.keepLogs ? { keepLogs: `${o.keepLogs}/${s.name}-${round}` } : {};
+        const row = await measure(sys, s, {
+          main: o.main,
+          readyTimeoutMs: o.readyTimeoutMs,
+          ...keep,
+        }, round);
+        console.error(
+          row.error ? `bench:   FAILED ${row.error}` : `bench:   ${JSON.stringify(row.load)}`,
+        );
+        rows.push(row);
+      }
     }
   }
   const md = report(await header(o, loadBefore), rows) +
