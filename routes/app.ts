@@ -56,13 +56,30 @@ const methodLabel = (m: string) => METHODS.has(m) ? m : "OTHER";
 /** Node headers on an answer, plus request count and latency. */
 function createObserve(deps: AppDeps): Observe {
   const { engine, metrics } = deps;
-  return (res, route, method, t0) => {
-    let out = withDefault(res, "x-raftkv-node", engine.id);
-    const leader = engine.leader();
-    if (leader) out = withDefault(out, "x-raftkv-leader", leader.id);
-    const code = String(out.status);
-    metrics.httpRequests.inc({ route, method: methodLabel(method), code });
-    metrics.httpLatency.observe((performance.now() - t0) / 1000, { route, code });
+  // Series handles per (route, method, code): no label objects per request.
+  const series = new Map<string, { count: () => void; latency: (s: number) => void }>();
+  const seriesOf = (route: string, method: string, code: string) => {
+    const key = `${route} ${method} ${code}`;
+    let s = series.get(key);
+    if (!s) {
+      s = {
+        count: metrics.httpRequests.bind({ route, method, code }),
+        latency: metrics.httpLatency.bind({ route, code }),
+      };
+      series.set(key, s);
+    }
+    return s;
+  };
+  return (res, route, method, t0, nodeHeaders = false) => {
+    let out = res;
+    if (!nodeHeaders) {
+      out = withDefault(out, "x-raftkv-node", engine.id);
+      const leader = engine.leader();
+      if (leader) out = withDefault(out, "x-raftkv-leader", leader.id);
+    }
+    const s = seriesOf(route, methodLabel(method), String(out.status));
+    s.count();
+    s.latency((performance.now() - t0) / 1000);
     return out;
   };
 }

@@ -18,10 +18,27 @@ import { splitUrl } from "./validate.ts";
 /** Answers a request, or returns null to leave it to the full app. */
 export type FastPath = (req: Request) => Promise<Response> | null;
 
-/** Records the answer as the app's `observe` middleware does. */
-export type Observe = (res: Response, route: string, method: string, t0: number) => Response;
+/**
+ * Records the answer as the app's `observe` middleware does; `nodeHeaders`:
+ * the answer already carries the node and leader headers.
+ */
+export type Observe = (
+  res: Response,
+  route: string,
+  method: string,
+  t0: number,
+  nodeHeaders?: boolean,
+) => Response;
 
 const DIGITS = /^\d{1,16}$/;
+
+/** The node headers `observe` adds, for an answer that sets them itself. */
+export function nodeHeaders(deps: AppDeps): Record<string, string> {
+  const leader = deps.engine.leader();
+  return leader
+    ? { "x-raftkv-node": deps.engine.id, "x-raftkv-leader": leader.id }
+    : { "x-raftkv-node": deps.engine.id };
+}
 
 /** See the module doc. `full` serves what the fast path hands back. */
 export function createFastPut(
@@ -42,7 +59,9 @@ export function createFastPut(
         ifNoneMatch: req.headers.get("if-none-match") ?? undefined,
         json: parseJson(bytes),
       }, config);
-      res = putAnswer(cmd, await engine.asyncWrite(cmd));
+      const w = await engine.asyncWrite(cmd);
+      // One Headers build with the node headers in it, not two set() calls after.
+      return observe(putAnswer(cmd, w, nodeHeaders(deps)), KEY_ROUTE, "PUT", t0, true);
     } catch (err) {
       // Nothing was proposed: the full app forwards it over HTTP.
       if (err instanceof NotLeaderError && err.leaderUrl && bytes) {

@@ -41,10 +41,14 @@ export function putCommand(r: PutRequest, config: Config): PutCommand {
 }
 
 /** The 200 of a put: body and headers. */
-export function putAnswer(cmd: PutCommand, w: WriteResult): Response {
+export function putAnswer(
+  cmd: PutCommand,
+  w: WriteResult,
+  extra: Readonly<Record<string, string>> = {},
+): Response {
   const r = expectResult(w, "put");
   const body = renderPut(r.record, cmd.prev ? r.prev : undefined);
-  return json(body, { ...etag(r.record), ...indexHeader(w.index) });
+  return json(body, { ...etag(r.record), ...indexHeader(w.index), ...extra });
 }
 
 /**

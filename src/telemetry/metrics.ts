@@ -67,6 +67,14 @@ export class Counter implements Metric {
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
 
+  /** `inc` for one fixed label set, its series key built once (hot paths). */
+  bind(labels: Labels): (by?: number) => void {
+    const k = labelKey(labels);
+    return (by = 1) => {
+      if (by >= 0) this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+    };
+  }
+
   /** Makes the series exist at 0 before its first event. */
   init(labels: Labels = {}): void {
     this.inc(labels, 0);
@@ -123,7 +131,16 @@ export class Histogram implements Metric {
   }
 
   observe(value: number, labels: Labels = {}): void {
+    this.#observe(value, labelKey(labels));
+  }
+
+  /** `observe` for one fixed label set, its series key built once (hot paths). */
+  bind(labels: Labels): (value: number) => void {
     const k = labelKey(labels);
+    return (value) => this.#observe(value, k);
+  }
+
+  #observe(value: number, k: string): void {
     let s = this.#series.get(k);
     if (!s) {
       s = { counts: new Array(this.buckets.length + 1).fill(0), sum: 0, count: 0 };

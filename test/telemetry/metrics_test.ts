@@ -28,6 +28,24 @@ Deno.test("Counter: init makes a series at zero; it renders", () => {
   assert.match(r.render(), /^c_total\{k="v"\} 0$/m);
 });
 
+Deno.test("bound series add to the same series as labelled calls", () => {
+  const r = new Registry();
+  const c = r.counter("c_total", "help");
+  const inc = c.bind({ b: "2", a: "1" });
+  inc();
+  inc(2);
+  inc(-1); // dropped, as inc() drops it
+  c.inc({ a: "1", b: "2" });
+  assert.equal(c.value({ a: "1", b: "2" }), 4);
+  const h = r.histogram("h", "sizes", [1, 2]);
+  const observe = h.bind({ k: "v" });
+  observe(1.5);
+  h.observe(3, { k: "v" });
+  assert.equal(h.count({ k: "v" }), 2);
+  assert.equal(h.sum({ k: "v" }), 4.5);
+  assert.match(r.render(), /^h_bucket\{k="v",le="2"\} 1$/m);
+});
+
 Deno.test("Gauge: set overwrites, labels separate series", () => {
   const r = new Registry();
   const g = r.gauge("g", "a gauge");
