@@ -113,7 +113,7 @@ async function header(o: RunOptions, loadBefore: string) {
   const etcd = await version("etcd", ["--version"]);
   // Name the code measured: this checkout's commit, or the --main given.
   const git = await version("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
-  const raftkv = o.main === `${ROOT}/main.ts` ? `RaftKV at ${git}` : `RaftKV ${o.main}`;
+  const raftkv = o.main === `${ROOT}/main.ts` && git ? `RaftKV at ${git}` : `RaftKV ${o.main}`;
   return {
     command: `deno task bench ${Deno.args.join(" ")}`.trim(),
     // Other work on the box moves the numbers: say how busy it was.
