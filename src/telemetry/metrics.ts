@@ -60,19 +60,20 @@ export class Counter implements Metric {
   constructor(readonly name: string, readonly help: string) {}
 
   inc(labels: Labels = {}, by = 1): void {
-    // A counter never shrinks; a bad increment is dropped, never thrown at
-    // the ready loop (metrics must not take the node down).
-    if (!(by >= 0)) return;
-    const k = labelKey(labels);
-    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+    this.#add(labelKey(labels), by);
   }
 
   /** `inc` for one fixed label set, its series key built once (hot paths). */
   bind(labels: Labels): (by?: number) => void {
     const k = labelKey(labels);
-    return (by = 1) => {
-      if (by >= 0) this.#values.set(k, (this.#values.get(k) ?? 0) + by);
-    };
+    return (by = 1) => this.#add(k, by);
+  }
+
+  #add(k: string, by: number): void {
+    // A counter never shrinks; a bad increment is dropped, never thrown at
+    // the ready loop (metrics must not take the node down).
+    if (!(by >= 0)) return;
+    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
 
   /** Makes the series exist at 0 before its first event. */
