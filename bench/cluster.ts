@@ -71,8 +71,10 @@ function startRaftKv(
 ): Promise<Member[]> {
   const urls = ids.map(() => `http://127.0.0.1:${freePort()}`);
   const peers = ids.map((id, i) => `${id}=${urls[i]}`).join(",");
+  // As `deno task start` and the Dockerfile run a node.
   const perms = [
     "--unstable-kv",
+    "--v8-flags=--min-semi-space-size=16",
     "--allow-net",
     "--allow-read",
     "--allow-write",

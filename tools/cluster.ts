@@ -13,6 +13,7 @@ const children = ids.map((id, i) => {
     args: [
       "run",
       "--unstable-kv",
+      "--v8-flags=--min-semi-space-size=16",
       "--allow-net",
       "--allow-read",
       "--allow-write",
