@@ -148,6 +148,24 @@ async function deaths(c: Cluster): Promise<string | undefined> {
   return says.join("\n");
 }
 
+/**
+ * A port picked free can be taken before the member binds it (an outgoing
+ * connection's ephemeral port): such a start is tried again on new ports.
+ */
+async function startWithRetry(system: System, nodes: number, opts: StartOptions): Promise<Cluster> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startCluster(system, nodes, opts);
+    } catch (e) {
+      const taken = /address already in use|AddrInUse/i.test(String(e));
+      if (!taken || attempt === 3) throw e;
+      console.error(
+        `bench: ${system} could not bind a port (attempt ${attempt}), trying new ports`,
+      );
+    }
+  }
+}
+
 export async function measure(
   system: System,
   s: Scenario,
@@ -157,7 +175,7 @@ export async function measure(
   const row = emptyRow(s, system, round);
   let cluster: Cluster | null = null;
   try {
-    cluster = await startCluster(system, s.nodes, opts);
+    cluster = await startWithRetry(system, s.nodes, opts);
     const pids = cluster.members.map((m) => m.proc.pid);
     row.rssBefore = await Promise.all(pids.map(memory));
     await driveLoad(cluster, s, row);
