@@ -10,7 +10,7 @@ import type { Entry } from "../../src/raft/types.ts";
 import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
 import { createNodeMetrics } from "../../src/telemetry/node_metrics.ts";
 import { rawEntries } from "../storage/crash_harness.ts";
-import { tempDir } from "../storage/helpers.ts";
+import { withDataKv } from "../storage/helpers.ts";
 
 const membership = { voters: [{ id: "n1", url: "http://127.0.0.1:1" }], learners: [] };
 const put = (index: number, key: string): Entry => ({
@@ -20,10 +20,8 @@ const put = (index: number, key: string): Entry => ({
   data: encodeCommand({ type: "put", key, value: JSON.stringify({ index }) }),
 });
 
-Deno.test("ApplyFsm rewrites data.kv into a new generation once segments outgrow the data", async () => {
-  const dir = await tempDir();
-  const path = `${dir.path}/data.kv`;
-  try {
+Deno.test("ApplyFsm rewrites data.kv into a new generation once segments outgrow the data", () =>
+  withDataKv(async (path) => {
     const data = await DenoKvDataEngine.open(path, {}, { rewriteSlack: 5_000 });
     await data.load();
     const sm = new KvStateMachine();
@@ -48,7 +46,4 @@ Deno.test("ApplyFsm rewrites data.kv into a new generation once segments outgrow
     assert.equal(loaded.appliedIndex, 400);
     assert.deepEqual(loaded.membership, membership);
     assert.deepEqual(loaded.records, [...sm.entries()]);
-  } finally {
-    await dir.cleanup();
-  }
-});
+  }));

@@ -9,7 +9,7 @@ import { FailpointError, failpoints } from "../../src/failpoints/registry.ts";
 import { DenoRaftEngine } from "../../src/storage/deno_raft_engine.ts";
 import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
 import { StoragePoisonedError } from "../../src/storage/committer.ts";
-import { byKey, entries, loadData, record, SEED, tempDir } from "./helpers.ts";
+import { byKey, entries, loadData, record, SEED, tempDir, withDataKv } from "./helpers.ts";
 
 Deno.test("DenoRaftEngine commits a normal Ready batch in exactly one commit", async () => {
   const dir = await tempDir();
@@ -146,20 +146,15 @@ Deno.test("DenoKvDataEngine stores awkward keys: 1 KiB of NULs, astral, 1 KiB UT
   }
 });
 
-Deno.test("DenoKvDataEngine splits 900 puts with 1 KiB keys under the key budget", async () => {
-  const dir = await tempDir();
-  const path = `${dir.path}/data.kv`;
-  try {
+Deno.test("DenoKvDataEngine splits 900 puts with 1 KiB keys under the key budget", () =>
+  withDataKv(async (path) => {
     const e = await DenoKvDataEngine.open(path);
     await e.load();
     const puts = Array.from({ length: 900 }, (_, i) => record(String(i).padStart(1024, "k"), i, 3));
     await e.write({ puts, deletes: [], appliedIndex: 3, appliedTerm: 1, membership: null });
     e.close();
     assert.equal((await loadData(path)).records.length, 900);
-  } finally {
-    await dir.cleanup();
-  }
-});
+  }));
 
 Deno.test("DenoRaftEngine stores a write's entries in one row and reads older one-row-per-entry logs", async () => {
   const dir = await tempDir();

@@ -20,6 +20,16 @@ export async function loadData(
   }
 }
 
+/** Runs `fn` on the path of a `data.kv` in a fresh temp dir, removed afterwards. */
+export async function withDataKv(fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  try {
+    await fn(`${dir.path}/data.kv`);
+  } finally {
+    await dir.cleanup();
+  }
+}
+
 /** A temp dir removed by `cleanup`. */
 export async function tempDir(): Promise<
   { path: string; cleanup: () => Promise<void> }

@@ -5,7 +5,7 @@ import { dataKeys, keyPart } from "../../src/storage/kv_keys.ts";
 import { StorageCorruptError } from "../../src/storage/raft_format.ts";
 import { encodeSegment, replaySegment } from "../../src/storage/segment_format.ts";
 import { rawEntries } from "./crash_harness.ts";
-import { batches, bigText, byKey, loadData, record, tempDir } from "./helpers.ts";
+import { batches, bigText, byKey, loadData, record, tempDir, withDataKv } from "./helpers.ts";
 
 const dw = (puts: KvRecord[], deletes: string[], appliedIndex: number) => ({
   puts,
@@ -74,10 +74,8 @@ Deno.test("DenoKvDataEngine writes a flush as one segment and rewrites when segm
   }
 });
 
-Deno.test("DenoKvDataEngine reads the older row-per-key layout and drops it at the next rewrite", async () => {
-  const dir = await tempDir();
-  const path = `${dir.path}/data.kv`;
-  try {
+Deno.test("DenoKvDataEngine reads the older row-per-key layout and drops it at the next rewrite", () =>
+  withDataKv(async (path) => {
     const kv = await Deno.openKv(path);
     const head = (v: string, m: number) => ({ v: 1, c: m, m, d: v });
     await kv.atomic()
@@ -108,7 +106,4 @@ Deno.test("DenoKvDataEngine reads the older row-per-key layout and drops it at t
     again.close();
     const left = (await rawEntries(path)).map((k) => k.key[2]);
     assert.deepEqual(left.filter((k) => k === "r" || k === "c"), [], "old rows are gone");
-  } finally {
-    await dir.cleanup();
-  }
-});
+  }));
