@@ -125,9 +125,9 @@ function notFoundOrMethod(c: Context): Response {
  * Builds the node's HTTP app. `main.ts` serves it with `Deno.serve`; tests
  * call `app.request()` with a fake engine.
  */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+export function createApp(deps: AppDeps, record = createObserve(deps)): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(observe(createObserve(deps)));
+  app.use(observe(record));
   app.route("/", createKvRoutes(deps));
   app.route("/", createRangeRoutes(deps));
   app.route("/", createTxnRoutes(deps));
@@ -146,8 +146,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
  * of the app. What `main.ts` serves.
  */
 export function createHandler(deps: AppDeps): (req: Request) => Response | Promise<Response> {
-  const app = createApp(deps);
+  // One observer (and one set of metric handles) for both paths.
+  const record = createObserve(deps);
+  const app = createApp(deps, record);
   const full = (req: Request) => app.fetch(req);
-  const fast = createFastPut(deps, full, createObserve(deps));
+  const fast = createFastPut(deps, full, record);
   return (req) => fast(req) ?? full(req);
 }

@@ -1,7 +1,8 @@
 /**
  * One peer's outgoing stream (etcd's rafthttp stream): a WebSocket to the
- * peer's `/raft/v1/stream` (our own client, `stream_socket.ts`: Nagle off), one frame per Ready and peer, sent at once
- * without waiting for the previous one. Frames are pipelined and ordered by
+ * peer's `/raft/v1/stream` (our own client, `stream_socket.ts`: Nagle off),
+ * one frame per Ready and peer, sent at once without waiting for the
+ * previous one. Frames are pipelined and ordered by
  * the one TCP connection, so the follower's disk and the network overlap
  * (a POST per batch kept one batch in flight per follower), and a frame
  * costs no HTTP request on either side. Replies travel on the peer's own

@@ -108,10 +108,7 @@ export class StreamSocket {
       }
       const n = await conn.read(chunk).catch(() => null);
       if (n === null) return this.#finish(ABNORMAL);
-      const next = new Uint8Array(buf.length + n);
-      next.set(buf);
-      next.set(chunk.subarray(0, n), buf.length);
-      buf = next;
+      buf = append(buf, chunk.subarray(0, n));
     }
   }
 
@@ -210,7 +207,7 @@ function parseFrame(buf: Uint8Array): { op: number; payload: Uint8Array; end: nu
 async function readHandshake(
   conn: Conn,
 ): Promise<{ status: number; accept: string; rest: Uint8Array }> {
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   const chunk = new Uint8Array(4096);
   for (;;) {
     const end = headEnd(buf);
@@ -223,11 +220,16 @@ async function readHandshake(
     if (buf.length > MAX_HEAD) throw new Error("stream refused: handshake too long");
     const n = await conn.read(chunk);
     if (n === null) throw new Error("stream closed during the handshake");
-    const next = new Uint8Array(buf.length + n);
-    next.set(buf);
-    next.set(chunk.subarray(0, n), buf.length);
-    buf = next;
+    buf = append(buf, chunk.subarray(0, n));
   }
+}
+
+/** `buf` followed by `more`, in a new array. */
+function append(buf: Uint8Array, more: Uint8Array): Uint8Array {
+  const out = new Uint8Array(buf.length + more.length);
+  out.set(buf);
+  out.set(more, buf.length);
+  return out;
 }
 
 function headEnd(buf: Uint8Array): number {
