@@ -135,18 +135,13 @@ export class PeerFsm {
   async #handleReady(): Promise<void> {
     const rd = this.node.ready();
     if (rd.messages.length > 0) this.transport.send(rd.messages, this.#sendTrace(rd.messages));
-    if (rd.snapshot) {
-      if (rd.committedEntries.length > 0) this.#commit(rd.committedEntries);
-      for (const rs of rd.readStates) this.hooks.readState(rs.context, rs.index);
-      await this.#installSnapshot(rd);
-    } else {
-      // The write goes to the raft engine first: a follower's ack and the
-      // leader's self-ack wait for it. Committed entries are durable on a
-      // quorum, so they apply while it is in flight (etcd does the same).
-      this.#queueWrite(rd, this.#entriesTrace(rd.entries));
-      if (rd.committedEntries.length > 0) this.#commit(rd.committedEntries);
-      for (const rs of rd.readStates) this.hooks.readState(rs.context, rs.index);
-    }
+    // The write goes to the raft engine first: a follower's ack and the
+    // leader's self-ack wait for it. Committed entries are durable on a
+    // quorum, so they apply while it is in flight (etcd does the same).
+    if (!rd.snapshot) this.#queueWrite(rd, this.#entriesTrace(rd.entries));
+    if (rd.committedEntries.length > 0) this.#commit(rd.committedEntries);
+    for (const rs of rd.readStates) this.hooks.readState(rs.context, rs.index);
+    if (rd.snapshot) await this.#installSnapshot(rd);
     if (rd.softState) this.#changeSoftState(rd.softState);
   }
 
