@@ -3,6 +3,7 @@
 
 import { removeDir, sleep, spawn, type Spawned, stop, tail, tempDir } from "./procs.ts";
 import { etcd, raftkv } from "./targets.ts";
+import { NODE_RUN_FLAGS } from "../tools/node_flags.ts";
 
 export type System = "raftkv" | "etcd";
 
@@ -71,20 +72,11 @@ function startRaftKv(
 ): Promise<Member[]> {
   const urls = ids.map(() => `http://127.0.0.1:${freePort()}`);
   const peers = ids.map((id, i) => `${id}=${urls[i]}`).join(",");
-  // As `deno task start` and the Dockerfile run a node.
-  const perms = [
-    "--unstable-kv",
-    "--v8-flags=--min-semi-space-size=16",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-  ];
   return Promise.all(ids.map(async (id, i) => {
     const url = urls[i] ?? "";
     const args = [
       "run",
-      ...perms,
+      ...NODE_RUN_FLAGS,
       o.main,
       "--id",
       id,

@@ -15,7 +15,7 @@ import { createMemberRoutes } from "./members.ts";
 import { createRangeRoutes } from "./range.ts";
 import { createTxnRoutes } from "./txn.ts";
 import { createWatchRoutes } from "./watch.ts";
-import { createFastPut, type Observe } from "./fast_put.ts";
+import { createFastPut, nodeHeaders, type Observe } from "./fast_put.ts";
 import { splitUrl } from "./validate.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
@@ -55,7 +55,7 @@ const methodLabel = (m: string) => METHODS.has(m) ? m : "OTHER";
 
 /** Node headers on an answer, plus request count and latency. */
 function createObserve(deps: AppDeps): Observe {
-  const { engine, metrics } = deps;
+  const { metrics } = deps;
   // Series handles per (route, method, code): no label objects per request.
   const series = new Map<string, { count: () => void; latency: (s: number) => void }>();
   const seriesOf = (route: string, method: string, code: string) => {
@@ -70,12 +70,11 @@ function createObserve(deps: AppDeps): Observe {
     }
     return s;
   };
-  return (res, route, method, t0, nodeHeaders = false) => {
+  return (res, route, method, t0, hasNodeHeaders = false) => {
     let out = res;
-    if (!nodeHeaders) {
-      out = withDefault(out, "x-raftkv-node", engine.id);
-      const leader = engine.leader();
-      if (leader) out = withDefault(out, "x-raftkv-leader", leader.id);
+    if (!hasNodeHeaders) {
+      const headers = nodeHeaders(deps);
+      for (const name in headers) out = withDefault(out, name, headers[name]!);
     }
     const s = seriesOf(route, methodLabel(method), String(out.status));
     s.count();

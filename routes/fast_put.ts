@@ -19,7 +19,7 @@ import { splitUrl } from "./validate.ts";
 export type FastPath = (req: Request) => Promise<Response> | null;
 
 /**
- * Records the answer as the app's `observe` middleware does; `nodeHeaders`:
+ * Records the answer as the app's `observe` middleware does; `hasNodeHeaders`:
  * the answer already carries the node and leader headers.
  */
 export type Observe = (
@@ -27,7 +27,7 @@ export type Observe = (
   route: string,
   method: string,
   t0: number,
-  nodeHeaders?: boolean,
+  hasNodeHeaders?: boolean,
 ) => Response;
 
 const DIGITS = /^\d{1,16}$/;

@@ -3,6 +3,8 @@
  * in ./data/n1..n3, their logs prefixed by node id. Ctrl-C stops them all.
  * @module
  */
+import { NODE_RUN_FLAGS } from "./node_flags.ts";
+
 const PORTS = [8081, 8082, 8083];
 const ids = PORTS.map((_, i) => `n${i + 1}`);
 const peers = ids.map((id, i) => `${id}=http://127.0.0.1:${PORTS[i]}`).join(",");
@@ -12,12 +14,7 @@ const children = ids.map((id, i) => {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--unstable-kv",
-      "--v8-flags=--min-semi-space-size=16",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
+      ...NODE_RUN_FLAGS,
       mainTs,
       "--id",
       id,

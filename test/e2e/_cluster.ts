@@ -4,14 +4,11 @@
  * SIGKILL/restart, and a cleanup that always runs.
  * @module
  */
+import { NODE_RUN_FLAGS } from "../../tools/node_flags.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-export const PERMS = [
-  "--unstable-kv",
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-];
+/** The flags `deno task start` runs a node with. */
+export const PERMS = NODE_RUN_FLAGS;
 
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

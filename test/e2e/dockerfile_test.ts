@@ -5,6 +5,7 @@
  * and stops it with its STOPSIGNAL.
  */
 import assert from "node:assert/strict";
+import { NODE_RUN_FLAGS } from "../../tools/node_flags.ts";
 import { freePort, until } from "./_cluster.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -33,6 +34,17 @@ Deno.test("Dockerfile: pinned base, non-root, volume, expose, healthcheck", () =
   assert.deepEqual(instruction("EXPOSE"), ["8080"]);
   assert.ok(instruction("RUN").some((r) => r.startsWith("deno cache")));
   assert.deepEqual(instruction("STOPSIGNAL"), ["SIGTERM"]);
+});
+
+Deno.test("deno task start, the ENTRYPOINT and the node scripts run main.ts alike", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  assert.equal(tasks.start, ["deno", "run", ...NODE_RUN_FLAGS, "main.ts"].join(" "));
+  assert.deepEqual(execForm(instruction("ENTRYPOINT")[0]!), [
+    "deno",
+    "run",
+    ...NODE_RUN_FLAGS,
+    "main.ts",
+  ]);
 });
 
 Deno.test(

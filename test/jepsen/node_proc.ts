@@ -4,6 +4,7 @@
  * file that outlives restarts.
  * @module
  */
+import { NODE_RUN_FLAGS } from "../../tools/node_flags.ts";
 
 export interface NodeSpec {
   readonly id: string;
@@ -22,14 +23,6 @@ export interface LaunchOptions {
   /** Arguments after the script, for this node. */
   readonly args: readonly string[];
 }
-
-const PERMS = [
-  "--unstable-kv",
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-];
 
 export class NodeProc {
   #child: Deno.ChildProcess | null = null;
@@ -74,7 +67,7 @@ export class NodeProc {
     const note = `\n--- ${this.id} start #${++this.#starts} ---\n`;
     await log.write(new TextEncoder().encode(note));
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...PERMS, this.launch.main, ...this.launch.args],
+      args: ["run", ...NODE_RUN_FLAGS, this.launch.main, ...this.launch.args],
       cwd: this.launch.cwd,
       stdin: "null",
       stdout: "piped",
