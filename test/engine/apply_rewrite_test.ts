@@ -10,7 +10,7 @@ import type { Entry } from "../../src/raft/types.ts";
 import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
 import { createNodeMetrics } from "../../src/telemetry/node_metrics.ts";
 import { rawEntries } from "../storage/crash_harness.ts";
-import { withDataKv } from "../storage/helpers.ts";
+import { loadData, withDataKv } from "../storage/helpers.ts";
 
 const membership = { voters: [{ id: "n1", url: "http://127.0.0.1:1" }], learners: [] };
 const put = (index: number, key: string): Entry => ({
@@ -40,9 +40,7 @@ Deno.test("ApplyFsm rewrites data.kv into a new generation once segments outgrow
     );
     assert.equal(gens.size, 1, "one generation left");
     assert.ok(Number([...gens][0]) > 0, "at least one rewrite happened");
-    const again = await DenoKvDataEngine.open(path);
-    const loaded = await again.load();
-    again.close();
+    const loaded = await loadData(path);
     assert.equal(loaded.appliedIndex, 400);
     assert.deepEqual(loaded.membership, membership);
     assert.deepEqual(loaded.records, [...sm.entries()]);
