@@ -20,9 +20,14 @@ export function isJsonMediaType(header: string | undefined): boolean {
   });
 }
 
+/** How far past the limit an oversized chunked body is counted (then cut off). */
+export const COUNT_PAST_LIMIT = 64 * 1024 * 1024;
+
 /**
- * Reads at most `limit` bytes of `body`. Stops and cancels the stream as
- * soon as the limit is passed, so an oversized body is never buffered.
+ * Reads at most `limit` bytes of `body`. Past the limit the bytes are only
+ * counted, not kept, so the 413 can say how large the body was; a body
+ * still going {@link COUNT_PAST_LIMIT} bytes later is cut off and reported
+ * with what arrived until then.
  */
 export async function readLimited(
   body: ReadableStream<Uint8Array> | null,
@@ -36,10 +41,7 @@ export async function readLimited(
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge("Request body", limit);
-    }
+    if (total > limit) throw tooLarge("Request body", limit, await countRest(reader, total));
     chunks.push(value);
   }
   const out = new Uint8Array(total);
@@ -49,6 +51,18 @@ export async function readLimited(
     at += c.byteLength;
   }
   return out;
+}
+
+/** Counts what is left of an oversized body, up to {@link COUNT_PAST_LIMIT} more. */
+async function countRest(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number) {
+  const stop = seen + COUNT_PAST_LIMIT;
+  while (seen <= stop) {
+    const r = await reader.read().catch(() => null);
+    if (r === null || r.done) return seen;
+    seen += r.value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  return seen;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -61,12 +75,77 @@ export function parseJson(bytes: Uint8Array): unknown {
   } catch {
     throw invalid("Request body is not valid UTF-8");
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     const why = err instanceof Error ? err.message : "syntax error";
     throw invalid(`Request body is not valid JSON: ${why}`);
   }
+  return MAY_BE_INEXACT.test(text) && needsNumberText(text) ? withNumberText(text) : value;
+}
+
+/**
+ * A number a double cannot hold exactly has 16 or more digits or an
+ * exponent; text without either (nearly every body) is parsed once.
+ */
+const MAY_BE_INEXACT = /\d{16}|[eE][+-]?\d/;
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * Scans the number tokens of valid JSON `text` (a loop, not a recursive
+ * walk: values may nest deeper than the stack): true when one would change
+ * as a double; a 400 when one is beyond a double's range, not a silent `null`.
+ */
+function needsNumberText(text: string): boolean {
+  let inexact = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) i = stringEnd(text, i);
+    else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const token = NUMBER.exec(text)![0];
+      const n = Number(token);
+      if (!Number.isFinite(n)) throw invalid(`Number ${token} is out of range`);
+      inexact ||= digitsOf(token) !== digitsOf(String(n));
+      i += token.length - 1;
+    }
+  }
+  return inexact;
+}
+
+/** The index of the quote that closes the string opened at `open`. */
+function stringEnd(text: string, open: number): number {
+  for (let q = text.indexOf('"', open + 1);; q = text.indexOf('"', q + 1)) {
+    let slashes = 0;
+    while (text.charCodeAt(q - 1 - slashes) === 0x5c) slashes++;
+    if (slashes % 2 === 0) return q;
+  }
+}
+
+/** Parses keeping the spelling of numbers a double would change. */
+function withNumberText(text: string): unknown {
+  try {
+    return JSON.parse(text, keepNumberText);
+  } catch (err) {
+    // The reviver walk is recursive: thousands of levels overflow it.
+    if (!(err instanceof RangeError)) throw err;
+    throw invalid("Request body nests too deeply to keep its numbers as sent");
+  }
+}
+
+/** Values are stored as sent: `12345678901234567890` must not come back rounded. */
+function keepNumberText(_key: string, value: unknown, ctx?: { source?: string }): unknown {
+  if (typeof value !== "number" || ctx?.source === undefined) return value;
+  if (digitsOf(ctx.source) === digitsOf(String(value))) return value;
+  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(ctx.source);
+}
+
+/** The significant digits of a JSON number: `-1.50e3` -> `15`. */
+function digitsOf(num: string): string {
+  const e = num.search(/[eE]/);
+  const mantissa = (e < 0 ? num : num.slice(0, e)).replace(/[-.]/g, "");
+  return mantissa.replace(/^0+/, "").replace(/0+$/, "");
 }
 
 /**

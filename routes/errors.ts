@@ -11,6 +11,7 @@ import {
   LeadershipChangedError,
   MembershipError,
   NotLeaderError,
+  NotMemberError,
   TimeoutError,
   UnavailableError,
 } from "../src/engine/errors.ts";
@@ -119,6 +120,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof LeadershipChangedError) {
     return retryLater("leadership_changed", err.message);
   }
+  if (err instanceof NotMemberError) return new ApiError(404, "not_found", err.message);
   if (err instanceof MembershipError) {
     return new ApiError(409, "conflict", err.message);
   }

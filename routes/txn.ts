@@ -8,7 +8,7 @@ import type { Config } from "../src/config.ts";
 import type { Compare, KvCommand, TxnOp } from "../src/kv/types.ts";
 import { jsonBody } from "./body.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
-import { tooLarge } from "./errors.ts";
+import { invalid, tooLarge } from "./errors.ts";
 import { renderTxn } from "./render.ts";
 import { expectResult, indexHeader, json } from "./respond.ts";
 import { NoQuery, TxnBody } from "./schemas.ts";
@@ -44,16 +44,34 @@ function toCompare(c: TxnBody["compare"][number], limits: Limits): Compare {
   return { key, target: c.target, op: c.op, value };
 }
 
+/**
+ * A key written twice in one branch would get two records with one
+ * `modIndex` (the txn is one entry); etcd refuses that too.
+ */
+function checkWritesOnce(ops: readonly TxnOp[], branch: string): void {
+  const written = new Set<string>();
+  for (const op of ops) {
+    if (op.op === "get") continue;
+    if (written.has(op.key)) {
+      throw invalid(`Txn ${branch} writes key ${JSON.stringify(op.key)} more than once`);
+    }
+    written.add(op.key);
+  }
+}
+
 /** Validates a txn body into its command (400 / 413 on bad input). */
 export function toTxnCommand(json: unknown, limits: Limits): TxnCommand {
   checkCounts(json, limits.maxTxnOps);
   const body = TxnBody.parse(json);
-  return {
+  const cmd: TxnCommand = {
     type: "txn",
     compare: body.compare.map((c) => toCompare(c, limits)),
     success: body.success.map((o) => toOp(o, limits)),
     failure: body.failure.map((o) => toOp(o, limits)),
   };
+  checkWritesOnce(cmd.success, "success");
+  checkWritesOnce(cmd.failure, "failure");
+  return cmd;
 }
 
 /** Builds the txn route over `deps.engine`. */

@@ -45,6 +45,14 @@ export class MembershipError extends Error {
   override name = "MembershipError";
 }
 
+/** A membership request names an id that is not a member (404 at the API). */
+export class NotMemberError extends MembershipError {
+  override name = "NotMemberError";
+  constructor(id: string) {
+    super(`"${id}" is not a member`);
+  }
+}
+
 /**
  * A watch asked for history this node no longer holds (410 at the API);
  * `oldestIndex` is the smallest `fromIndex` it can still replay.

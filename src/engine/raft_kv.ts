@@ -14,7 +14,13 @@ import type { KvStateMachine } from "../kv/state_machine.ts";
 import { ATTR, REGION_ID, SPAN } from "../telemetry/names.ts";
 import { failSpan, startChildSpan } from "../telemetry/spans.ts";
 import type { ClusterStatus, Consistency, Engine, ReadView, WriteResult } from "./types.ts";
-import { MembershipError, NotLeaderError, TimeoutError, UnavailableError } from "./errors.ts";
+import {
+  MembershipError,
+  NotLeaderError,
+  NotMemberError,
+  TimeoutError,
+  UnavailableError,
+} from "./errors.ts";
 import type { Region } from "./region.ts";
 import { clusterStatus } from "./status.ts";
 import type { Watch, WatchHub, WatchSink } from "./watch_hub.ts";
@@ -165,7 +171,7 @@ export class RaftKv implements Engine {
     await this.#requireLeader();
     const m = this.region.members;
     if (![...m.voters, ...m.learners].some((x) => x.id === id)) {
-      throw new MembershipError(`"${id}" is not a member`);
+      throw new NotMemberError(id);
     }
     if (m.voters.length === 1 && m.voters[0]!.id === id) {
       throw new MembershipError("Cannot remove the last voter");
@@ -176,7 +182,9 @@ export class RaftKv implements Engine {
   async transferLeader(id: string): Promise<void> {
     this.#checkOpen();
     await this.#requireLeader();
-    if (!this.region.members.voters.some((v) => v.id === id)) {
+    const m = this.region.members;
+    if (!m.voters.some((v) => v.id === id)) {
+      if (!m.learners.some((l) => l.id === id)) throw new NotMemberError(id);
       throw new MembershipError(`"${id}" is not a voter`);
     }
     if (id === this.region.id) return;

@@ -17,8 +17,9 @@ export function clusterStatus(r: Region, clusterId: string): ClusterStatus {
   const now = r.opts.now?.() ?? performance.now();
   const member = (role: "voter" | "learner") => (m: { id: string; url: string }) => {
     const pr = st.progress[m.id];
-    const seen = r.lastContact.get(m.id);
-    if (!pr || m.id === r.id) return { id: m.id, url: m.url, role };
+    if (!pr) return { id: m.id, url: m.url, role };
+    // The leader itself: its match is its own durable log, its contact now.
+    const seen = m.id === r.id ? now : r.lastContact.get(m.id);
     return {
       id: m.id,
       url: m.url,

@@ -60,9 +60,9 @@ export function compareJsonText(
   if (a === undefined || b === undefined) return false;
   switch (op) {
     case "==":
-      return canonicalJson(a) === canonicalJson(b);
+      return jsonEqual(a, b);
     case "!=":
-      return canonicalJson(a) !== canonicalJson(b);
+      return !jsonEqual(a, b);
     case "<":
       return ordered(a, b) < 0;
     case ">":
@@ -85,14 +85,31 @@ function parseOrUndefined(text: string): unknown {
   }
 }
 
-/** JSON with object keys sorted at every level: equal values, equal text. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort(compareKeys);
-    const parts = keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`);
-    return `{${parts.join(",")}}`;
+/**
+ * Equality of two parsed JSON values: object key order does not matter,
+ * numbers compare by value. Iterative: it runs in the apply step on every
+ * node, where a value nested deeper than the stack allows must not throw
+ * (a throw there stops every node, again on every replay).
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  const stack: unknown[] = [a, b];
+  while (stack.length > 0) {
+    const y = stack.pop(), x = stack.pop();
+    if (x === y) continue;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) stack.push(x[i], y[i]);
+      continue;
+    }
+    if (Array.isArray(y)) return false;
+    const xo = x as Record<string, unknown>, yo = y as Record<string, unknown>;
+    const keys = Object.keys(xo);
+    if (keys.length !== Object.keys(yo).length) return false;
+    for (const k of keys) {
+      if (!Object.hasOwn(yo, k)) return false;
+      stack.push(xo[k], yo[k]);
+    }
   }
-  return JSON.stringify(v);
+  return true;
 }

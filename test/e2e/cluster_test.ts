@@ -33,6 +33,36 @@ Deno.test("three nodes replicate, forward and survive a leader kill", opts, asyn
       assert.equal(r.body.value, "via follower");
     });
 
+    await t.step("a txn comparing a deeply nested value applies on every node", async () => {
+      // A recursive compare overflowed the stack in the apply step: every
+      // node died, and again on each replay of the entry.
+      const deep = (d: number) => "[".repeat(d) + "]".repeat(d);
+      const raw = (url: string, path: string, method: string, body: string) =>
+        fetch(`${url}${path}`, { method, headers: { "content-type": "application/json" }, body });
+      assert.equal(
+        (await raw(c.node(leader).url, "/v1/kv/deep", "PUT", `{"value":${deep(9000)}}`)).status,
+        200,
+      );
+      const txn = `{"compare":[{"key":"deep","target":"value","op":"==","value":${deep(9000)}}],` +
+        `"success":[{"op":"put","key":"after","value":"deep"}]}`;
+      const res = await raw(followers[0]!.url, "/v1/txn", "POST", txn);
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).succeeded, true);
+      const big = await raw(
+        followers[1]!.url,
+        "/v1/kv/big",
+        "PUT",
+        '{"value":12345678901234567890}',
+      );
+      assert.equal(big.status, 200);
+      for (const n of c.nodes) {
+        const r = await fetch(`${n.url}/v1/kv/big`);
+        assert.equal(r.status, 200, n.spec.id);
+        assert.match(await r.text(), /"value":12345678901234567890,/, n.spec.id);
+        assert.equal((await get(n.url, "after")).body.value, "deep", n.spec.id);
+      }
+    });
+
     await t.step("SIGKILL of the leader: a new leader, and writes go on", async () => {
       const old = c.node(leader);
       await old.kill();

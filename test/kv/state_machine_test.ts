@@ -189,6 +189,32 @@ Deno.test("txn compares per target and op", async (t) => {
     const r = sm.apply(2, { type: "txn", compare: [lt], success: [], failure: [] });
     assert.equal(r.type === "txn" && r.succeeded, true);
   });
+  await t.step("value equality follows structure, not spelling", () => {
+    const sm = new KvStateMachine();
+    sm.apply(1, { type: "put", key: "v", value: '{"a":[1,{"b":null}],"c":"x"}' });
+    const eq = (value: string) => {
+      const c: Compare = { key: "v", target: "value", op: "==", value };
+      const r = sm.apply(2, { type: "txn", compare: [c], success: [], failure: [] });
+      return r.type === "txn" && r.succeeded;
+    };
+    assert.equal(eq('{"c":"x","a":[1.0,{"b":null}]}'), true);
+    assert.equal(eq('{"a":[{"b":null},1],"c":"x"}'), false, "array order matters");
+    assert.equal(eq('{"a":[1,{"b":null}],"c":"x","d":1}'), false, "an extra key");
+    assert.equal(eq('{"a":[1,{"b":null}],"d":"x"}'), false, "another key, same count");
+    assert.equal(eq('{"a":[1,{"b":false}],"c":"x"}'), false);
+    assert.equal(eq('{"a":{"0":1,"1":{"b":null}},"c":"x"}'), false, "an object is no array");
+  });
+  await t.step("a value nested deeper than the stack compares without throwing", () => {
+    // Every node applies this: a throw would stop them all, again on replay.
+    const deep = (d: number) => "[".repeat(d) + "]".repeat(d);
+    const sm = new KvStateMachine();
+    sm.apply(1, { type: "put", key: "d", value: deep(200_000) });
+    for (const [value, op, want] of [[deep(200_000), "==", true], [deep(199_999), "!=", true]]) {
+      const c = { key: "d", target: "value", op, value } as Compare;
+      const r = sm.apply(2, { type: "txn", compare: [c], success: [], failure: [] });
+      assert.equal(r.type === "txn" && r.succeeded, want);
+    }
+  });
 });
 
 Deno.test("KvStateMachine tracks dirty keys until drain()", async (t) => {

@@ -4,7 +4,7 @@
  * switch it to follower, make it fail, and dump its state.
  * @module
  */
-import { MembershipError, NotLeaderError } from "../../src/engine/errors.ts";
+import { MembershipError, NotLeaderError, NotMemberError } from "../../src/engine/errors.ts";
 import type {
   ClusterStatus,
   Consistency,
@@ -148,16 +148,16 @@ export class FakeEngine implements Engine {
 
   removeMember(id: string): Promise<number> {
     return this.#change(() => {
-      if (!this.members.some((x) => x.id === id)) {
-        throw new MembershipError(`"${id}" is not a member`);
-      }
+      if (!this.members.some((x) => x.id === id)) throw new NotMemberError(id);
       this.members = this.members.filter((x) => x.id !== id);
     });
   }
 
   async transferLeader(id: string): Promise<void> {
     await this.#change(() => {
-      const to = this.members.find((x) => x.id === id && x.role === "voter");
+      const m = this.members.find((x) => x.id === id);
+      if (!m) throw new NotMemberError(id);
+      const to = m.role === "voter" ? m : undefined;
       if (!to) throw new MembershipError(`"${id}" is not a voter`);
       this.leaderInfo = { id: to.id, url: to.url };
     });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { COUNT_PAST_LIMIT } from "../../routes/body.ts";
 import { body, jsonInit, makeApp } from "./_app.ts";
 
 const put = (value: unknown, headers: Record<string, string> = {}) =>
@@ -316,6 +317,60 @@ Deno.test("PUT bodies", async (t) => {
     assert.equal(engine.sm.get("deep")?.value.length, 2 * n);
   });
 
+  await t.step("numbers are kept as sent where a double would change them", async () => {
+    const { app, engine } = makeApp();
+    const cases: [string, string][] = [
+      ["12345678901234567890", "12345678901234567890"],
+      [
+        "[1e-400, 0.1000000000000000055511151231257827]",
+        "[1e-400,0.1000000000000000055511151231257827]",
+      ],
+      [
+        '{"n":-1.50e3,"s":"e1","m":123456789012345678e-2}',
+        '{"n":-1500,"s":"e1","m":123456789012345678e-2}',
+      ],
+      ["9007199254740993", "9007199254740993"],
+      ["1E2", "100"],
+    ];
+    for (const [sent, stored] of cases) {
+      const res = await app.request("/v1/kv/n", jsonInit("PUT", `{"value":${sent}}`));
+      assert.equal(res.status, 200, sent);
+      assert.equal(engine.sm.get("n")?.value, stored, sent);
+    }
+  });
+
+  await t.step("digits inside strings are text, whatever the quotes around them", async () => {
+    const { app, engine } = makeApp();
+    const sent = String.raw`["a\"12345678901234567890","\\",1e2,"e1"]`;
+    const res = await app.request("/v1/kv/s", jsonInit("PUT", `{"value":${sent}}`));
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(engine.sm.get("s")!.value), JSON.parse(sent));
+    const n = 50_000; // deep, with an exponent in a string: still one plain parse
+    const deep = `{"value":${"[".repeat(n)}"e1"${"]".repeat(n)}}`;
+    assert.equal((await app.request("/v1/kv/d", jsonInit("PUT", deep))).status, 200);
+  });
+
+  await t.step("exact numbers in a body nested past the reviver's reach are a 400", async () => {
+    const { app, engine } = makeApp();
+    const n = 50_000;
+    const deep = `{"value":${"[".repeat(n)}12345678901234567890${"]".repeat(n)}}`;
+    const res = await app.request("/v1/kv/d", jsonInit("PUT", deep));
+    assert.equal(res.status, 400);
+    assert.equal(engine.commands.length, 0);
+  });
+
+  await t.step("a number beyond a double's range is a 400, not null", async () => {
+    const { app, engine } = makeApp();
+    for (const sent of ["1e400", "[-1E+309]", '{"a":{"b":[1,2e999]}}']) {
+      const res = await app.request("/v1/kv/n", jsonInit("PUT", `{"value":${sent}}`));
+      assert.equal(res.status, 400, sent);
+      const err = (await body(res) as { error: { code: string; message: string } }).error;
+      assert.equal(err.code, "invalid_request");
+      assert.match(err.message, /out of range/);
+    }
+    assert.equal(engine.commands.length, 0);
+  });
+
   await t.step("a value over max-value-bytes is a 413", async () => {
     const { app, engine } = makeApp({ args: ["--max-value-bytes", "10"] });
     assert.equal((await app.request("/v1/kv/k", put("12345678"))).status, 200); // 10 bytes
@@ -336,26 +391,40 @@ Deno.test("PUT bodies", async (t) => {
     assert.deepEqual([err.limit, err.actual], [20, 42]);
   });
 
-  await t.step("a streamed body over the limit is cut off at the limit", async () => {
-    const { app, engine } = makeApp({
-      args: ["--max-value-bytes", "10", "--max-body-bytes", "20"],
-    });
+  /** A chunked PUT of `chunk` repeated `count` times (forever when Infinity). */
+  function streamed(chunk: Uint8Array, count: number) {
     let pulled = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(ctrl) {
-        pulled++;
-        ctrl.enqueue(new TextEncoder().encode('{"value":"xxxxxxxxxx'));
-        if (pulled > 1000) ctrl.close();
+        if (pulled++ === count) return ctrl.close();
+        ctrl.enqueue(chunk);
       },
     });
-    const res = await app.request("/v1/kv/k", {
-      method: "PUT",
-      body: stream,
-      headers: { "content-type": "application/json" },
+    const init = { method: "PUT", body: stream, headers: { "content-type": "application/json" } };
+    return { init, pulled: () => pulled };
+  }
+
+  await t.step("a streamed body over the limit is a 413 with its size, not kept", async () => {
+    const { app, engine } = makeApp({
+      args: ["--max-value-bytes", "10", "--max-body-bytes", "20"],
     });
+    const s = streamed(new TextEncoder().encode('{"value":"xxxxxxxxxx'), 1000);
+    const res = await app.request("/v1/kv/k", s.init);
     assert.equal(res.status, 413);
-    assert.ok(pulled < 5, `read ${pulled} chunks`);
-    assert.equal((await body(res) as { error: { limit: number } }).error.limit, 20);
+    const err = (await body(res) as { error: { limit: number; actual: number } }).error;
+    assert.deepEqual([err.limit, err.actual], [20, 20_000]);
+    assert.equal(engine.commands.length, 0);
+  });
+
+  await t.step("an endless streamed body is cut off after COUNT_PAST_LIMIT", async () => {
+    const { app, engine } = makeApp({ args: ["--max-body-bytes", "2000000"] });
+    const mib = 1024 * 1024;
+    const s = streamed(new Uint8Array(mib), Infinity);
+    const res = await app.request("/v1/kv/k", s.init);
+    assert.equal(res.status, 413);
+    const err = (await body(res) as { error: { actual: number } }).error;
+    assert.ok(err.actual > 2_000_000 + COUNT_PAST_LIMIT, `actual ${err.actual}`);
+    assert.ok(s.pulled() < (COUNT_PAST_LIMIT + 2_000_000) / mib + 4, `read ${s.pulled()} chunks`);
     assert.equal(engine.commands.length, 0);
   });
 });

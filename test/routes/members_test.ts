@@ -72,9 +72,14 @@ Deno.test("DELETE /v1/cluster/members/{id}", async (t) => {
     assert.equal(engine.index, 2);
   });
 
-  await t.step("an unknown member is 409; a bad id is 400", async () => {
+  await t.step("an unknown member is 404 not_found; a bad id is 400", async () => {
     const { app } = makeApp();
-    assert.equal((await app.request("/v1/cluster/members/n9", { method: "DELETE" })).status, 409);
+    const res = await app.request("/v1/cluster/members/n9", { method: "DELETE" });
+    assert.equal(res.status, 404);
+    assert.deepEqual((await body(res) as { error: unknown }).error, {
+      code: "not_found",
+      message: '"n9" is not a member',
+    });
     assert.equal(
       (await app.request("/v1/cluster/members/N%20X", { method: "DELETE" })).status,
       400,
@@ -93,12 +98,16 @@ Deno.test("POST /v1/cluster/leader transfers leadership", async (t) => {
     assert.equal(engine.leaderInfo?.id, "n2");
   });
 
-  await t.step("to a non-voter is 409; a bad body is 400", async () => {
+  await t.step("to a learner is 409, to a non-member 404; a bad body is 400", async () => {
     const { app } = makeApp();
-    assert.equal(
-      (await app.request("/v1/cluster/leader", jsonInit("POST", { id: "n7" }))).status,
-      409,
+    await app.request(
+      "/v1/cluster/members",
+      jsonInit("POST", { id: "n3", url: "http://h3:1", learner: true }),
     );
+    for (const [id, status] of [["n3", 409], ["n7", 404]] as const) {
+      const res = await app.request("/v1/cluster/leader", jsonInit("POST", { id }));
+      assert.equal(res.status, status, id);
+    }
     for (const b of [{}, { id: 1 }, { id: "n2", now: true }]) {
       assert.equal((await app.request("/v1/cluster/leader", jsonInit("POST", b))).status, 400);
     }

@@ -110,6 +110,29 @@ Deno.test("POST /v1/txn", async (t) => {
     assert.equal(engine.commands.length, 3);
   });
 
+  await t.step("a key written twice in one branch is a 400 (one modIndex per write)", async () => {
+    const { app, engine } = await withKeys();
+    const before = engine.commands.length;
+    const twice: unknown[] = [
+      { success: [{ op: "put", key: "d", value: 1 }, { op: "put", key: "d", value: 2 }] },
+      { failure: [{ op: "put", key: "d", value: 1 }, { op: "delete", key: "d" }] },
+      {
+        success: [{ op: "delete", key: "d" }, { op: "get", key: "x" }, { op: "delete", key: "d" }],
+      },
+    ];
+    for (const b of twice) {
+      const res = await app.request("/v1/txn", txn(b));
+      assert.equal(res.status, 400, JSON.stringify(b));
+      assert.match((await body(res) as { error: { message: string } }).error.message, /"d"/);
+    }
+    assert.equal(engine.commands.length, before);
+    const fine = {
+      success: [{ op: "put", key: "d", value: 1 }, { op: "get", key: "d" }],
+      failure: [{ op: "delete", key: "d" }],
+    };
+    assert.equal((await app.request("/v1/txn", txn(fine))).status, 200);
+  });
+
   await t.step("keys and values are checked like single-key writes", async () => {
     const { app, engine } = await withKeys(["--max-value-bytes", "5"]);
     const cases: [unknown, number][] = [
