@@ -104,12 +104,29 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn("second signal: stopping at once", { signal });
+      Deno.exit(1);
+    }
     stopping = true;
     log.info("shutting down", { signal });
+    // Whatever hangs (a stuck disk), the process still ends.
+    const limitMs = config.requestTimeoutMs + 4 * electionMs + 2000;
+    setTimeout(() => {
+      log.warn("shutdown did not finish in time; exiting", { limitMs });
+      Deno.exit(1);
+    }, limitMs);
     engine.close();
-    ticker.stop();
+    // The ticker and the peer streams run until the writes in flight have
+    // their outcome (committed, or timed out as without the signal); then a
+    // leader hands off, and only then does the server (peer streams too) close.
+    if (!await engine.drainWrites(config.requestTimeoutMs + 1000)) {
+      log.warn("writes still in flight at shutdown; their outcome is unknown to clients");
+    }
+    const leader = await engine.handOffLeadership();
+    if (leader) log.info("leadership handed off", { leader });
     await server.shutdown();
+    ticker.stop();
     await router.stop();
     region.transport.close();
     raft.close();

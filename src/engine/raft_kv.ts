@@ -209,6 +209,41 @@ export class RaftKv implements Engine {
       this.region.caughtUp();
   }
 
+  /**
+   * On shutdown, after {@link close}: resolves once no write waits here for
+   * its outcome (each committed or timed out, as without the shutdown), or
+   * after `timeoutMs`; false then. Ticks must go on meanwhile.
+   */
+  async drainWrites(timeoutMs: number): Promise<boolean> {
+    const end = performance.now() + timeoutMs;
+    while (this.region.writesInFlight > 0) {
+      if (performance.now() >= end) return false;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return true;
+  }
+
+  /**
+   * On shutdown (etcd does the same): a leader moves leadership to the
+   * voter furthest along, so writes pause for one transfer, not for an
+   * election timeout. Bounded by the transfer's own deadline; best effort.
+   * Returns the new leader, or null.
+   */
+  async handOffLeadership(): Promise<string | null> {
+    if (!this.region.isLeader()) return null;
+    const st = this.region.status();
+    const to = this.region.members.voters
+      .filter((v) => v.id !== this.id && st.progress[v.id] !== undefined)
+      .sort((a, b) => st.progress[b.id]!.match - st.progress[a.id]!.match)[0];
+    if (!to) return null;
+    try {
+      await this.region.transferLeadership(to.id);
+      return to.id;
+    } catch {
+      return null;
+    }
+  }
+
   /** Refuses new requests and ends every watch stream (so the server can drain). */
   close(): void {
     this.#closed = true;

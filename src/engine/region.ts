@@ -279,6 +279,11 @@ export class Region {
     }]);
   }
 
+  /** Writes waiting here for their outcome: proposed, or forwarded to the leader. */
+  get writesInFlight(): number {
+    return this.proposals.size + this.forwards.size;
+  }
+
   /**
    * Takes no new requests (they would hang: the loop no longer runs), lets
    * the Ready in flight finish, and rejects every waiter, including those

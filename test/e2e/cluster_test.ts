@@ -4,7 +4,7 @@
  * durability of acknowledged writes through SIGKILL of every node.
  */
 import assert from "node:assert/strict";
-import { get, put, until, withCluster } from "./_cluster.ts";
+import { get, put, type TestNode, until, withCluster } from "./_cluster.ts";
 
 /** Three nodes with `extraArgs`. */
 const three = (...extraArgs: string[]) => ({ size: 3, extraArgs });
@@ -146,11 +146,81 @@ Deno.test(
   },
 );
 
-Deno.test("SIGTERM drains and exits cleanly", opts, async () => {
-  await withCluster(three(), async (c) => {
-    const leader = await c.waitLeader();
-    assert.equal((await put(c.node(leader).url, "x", 1)).status, 200);
-    const status = await c.node(leader).kill("SIGTERM");
-    assert.equal(status?.code, 0);
+/** The exit status of `n` after `sig`, failing past `ms` (a hang must not hang the suite). */
+async function exitAfter(n: TestNode, sig: Deno.Signal, ms: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${n.spec.id} still running ${ms} ms after ${sig}`)),
+      ms,
+    );
+  });
+  const proc = n.proc!;
+  try {
+    return await Promise.race([n.kill(sig), late]);
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("SIGTERM drains and exits cleanly", opts, async (t) => {
+  await t.step("a loaded leader answers its writes, hands off and exits 0", async () => {
+    await withCluster(three(), async (c) => {
+      const leader = await c.waitLeader();
+      const seen = new Map<string, number>();
+      let stop = false;
+      const writer = async (w: number) => {
+        for (let i = 0; !stop; i++) {
+          try {
+            const res = await fetch(`${c.node(leader).url}/v1/kv/w${w}-${i}`, {
+              method: "PUT",
+              headers: { "content-type": "application/json" },
+              body: '{"value":1}',
+              signal: AbortSignal.timeout(10_000),
+            });
+            const code = res.ok ? "ok" : (await res.json()).error.code;
+            seen.set(code, (seen.get(code) ?? 0) + 1);
+          } catch (e) {
+            if ((e as Error).name === "TimeoutError") seen.set("hung", (seen.get("hung") ?? 0) + 1);
+            else break; // the listener is gone
+          }
+        }
+      };
+      const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+      await until("writes", () => (seen.get("ok") ?? 0) >= 100 ? true : undefined);
+      const status = await exitAfter(c.node(leader), "SIGTERM", 15_000);
+      stop = true;
+      await Promise.all(writers);
+      assert.equal(status?.code, 0);
+      assert.equal(seen.get("hung"), undefined, "a write got no answer");
+      // Writes in flight were answered; a new leader took over at once.
+      assert.equal(seen.get("leadership_changed"), undefined, JSON.stringify([...seen]));
+      const next = await c.waitLeader();
+      assert.notEqual(next, leader);
+    });
+  });
+
+  await t.step("a leader cut off from its followers still exits", async () => {
+    await withCluster(three(), async (c) => {
+      const leader = await c.waitLeader();
+      assert.equal((await put(c.node(leader).url, "x", 1)).status, 200);
+      for (const n of c.nodes) if (n.spec.id !== leader) n.signal("SIGSTOP");
+      const pending = fetch(`${c.node(leader).url}/v1/kv/pending`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: '{"value":2}',
+        signal: AbortSignal.timeout(10_000),
+      });
+      await new Promise((r) => setTimeout(r, 100)); // the write is in flight
+      const status = await exitAfter(c.node(leader), "SIGTERM", 15_000);
+      for (const n of c.nodes) n.signal("SIGCONT");
+      assert.equal(status?.code, 0);
+      const res = await pending; // answered (outcome unknown), not left hanging
+      assert.equal(res.status, 503);
+      assert.equal((await res.json()).error.code, "leadership_changed");
+    });
   });
 });
