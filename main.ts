@@ -15,6 +15,22 @@ import { Logger } from "./src/telemetry/logger.ts";
 import { failpoints } from "./src/failpoints/registry.ts";
 import { createHandler } from "./routes/app.ts";
 import { ClusterIdentity } from "./src/engine/cluster_id.ts";
+import { claimDataDir, DataDirError } from "./src/storage/data_dir.ts";
+
+/** A start that cannot go on: one clear line, exit 1 (2 is for bad flags). */
+function cannotStart(message: string): never {
+  console.error(`raftkv: ${message}`);
+  Deno.exit(1);
+}
+
+/** Fails early, before the data dir is touched, when the address cannot be bound. */
+function probeListen({ hostname, port }: { hostname: string; port: number }): void {
+  try {
+    Deno.listen({ hostname, port }).close();
+  } catch (e) {
+    cannotStart(`Cannot listen on ${hostname}:${port}: ${(e as Error).message}`);
+  }
+}
 
 function loadConfig() {
   try {
@@ -36,11 +52,17 @@ async function main(): Promise<void> {
   }
   if (config.enableFailpoints) failpoints.enable();
   const log = new Logger(config.id, config.logLevel);
-  await Deno.mkdir(config.dataDir, { recursive: true });
+  probeListen(config.listen);
+  await claimDataDir(config.dataDir, config.id).catch((e) => {
+    if (e instanceof DataDirError) cannotStart(e.message);
+    throw e;
+  });
   const metrics = createNodeMetrics();
-  const identity = await ClusterIdentity.load(config.dataDir, config.peers);
-  const raft = await DenoRaftEngine.open(`${config.dataDir}/raft.kv`);
-  const data = await DenoKvDataEngine.open(`${config.dataDir}/data.kv`);
+  const [identity, raft, data] = await Promise.all([
+    ClusterIdentity.load(config.dataDir, config.peers),
+    DenoRaftEngine.open(`${config.dataDir}/raft.kv`),
+    DenoKvDataEngine.open(`${config.dataDir}/data.kv`),
+  ]).catch((e) => cannotStart(`Cannot open data dir ${config.dataDir}: ${e.message}`));
   const electionMs = config.electionTicks * config.tickMs;
   let transport: HttpTransport | undefined;
   const { engine, router, region } = await createNode(
@@ -77,6 +99,7 @@ async function main(): Promise<void> {
   identity.fresh = () => region.appliedIndex === 0;
   await identity.save();
   const peerApp = createPeerApp(router, {
+    selfId: config.id,
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
     clusterSeen: (id) =>
@@ -87,18 +110,25 @@ async function main(): Promise<void> {
       }, (error) => log.warn("cannot store the cluster id", { error })),
   });
   const handler = createHandler({ engine, config, metrics, failpoints, peerApp });
-  const server = Deno.serve({
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    onListen: ({ hostname, port }) =>
-      log.info("listening", {
-        hostname,
-        port,
-        dataDir: config.dataDir,
-        peers: config.peers.map((p) => p.id),
-        appliedIndex: region.appliedIndex,
-      }),
-  }, handler);
+  const serve = () =>
+    Deno.serve({
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      onListen: ({ hostname, port }) =>
+        log.info("listening", {
+          hostname,
+          port,
+          dataDir: config.dataDir,
+          peers: config.peers.map((p) => p.id),
+          appliedIndex: region.appliedIndex,
+        }),
+    }, handler);
+  let server: Deno.HttpServer;
+  try {
+    server = serve();
+  } catch (e) { // taken since the probe
+    cannotStart(`Cannot listen on ${config.listen.hostname}:${config.listen.port}: ${e}`);
+  }
   const ticker = new IntervalTicker(config.tickMs);
   ticker.start(() => router.tick());
 

@@ -11,7 +11,7 @@ import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerStream } from "./peer_stream.ts";
-import { CLUSTER_ID_HEADER } from "./peer_routes.ts";
+import { CLUSTER_ID_HEADER, TO_HEADER } from "./peer_routes.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
@@ -86,7 +86,7 @@ export class HttpTransport implements Transport {
       selfId: this.opts.selfId,
       peer,
       url,
-      headers: this.#headers,
+      headers: { ...this.#headers, [TO_HEADER]: peer },
       metrics: this.opts.metrics,
       log: this.opts.log,
     });

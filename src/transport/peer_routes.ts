@@ -33,6 +33,12 @@ const tracer = trace.getTracer(TRACER_NAME);
 
 /** The sender's cluster id, on stream upgrades (see `engine/cluster_id.ts`). */
 export const CLUSTER_ID_HEADER = "x-raftkv-cluster-id";
+/**
+ * The node a stream is meant for. Another node now at a member's old
+ * address refuses it, instead of taking the sender's cluster id and
+ * looking reachable.
+ */
+export const TO_HEADER = "x-raftkv-to";
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 function peerError(code: string, message: string) {
@@ -92,6 +98,8 @@ export function createPeerApp(
   receiver: PeerReceiver,
   opts: {
     clusterToken: string | undefined;
+    /** This node: streams meant for another are refused (421). */
+    selfId?: string;
     /** Told the sender of every streamed frame taken (stream liveness). */
     heard?: (from: string) => void;
     /** Told the cluster id a peer presents when it opens a stream. */
@@ -115,6 +123,10 @@ export function createPeerApp(
   app.get("/v1/stream", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(peerError("invalid_request", "Expected a WebSocket upgrade"), 426);
+    }
+    const to = c.req.header(TO_HEADER);
+    if (to !== undefined && opts.selfId !== undefined && to !== opts.selfId) {
+      return c.json(peerError("wrong_node", `This is "${opts.selfId}", not "${to}"`), 421);
     }
     opts.clusterSeen?.(c.req.header(CLUSTER_ID_HEADER));
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });

@@ -314,3 +314,25 @@ Deno.test("peer stream: a peer that stops reading is given up past the buffer li
     await peer.stop();
   }
 });
+
+Deno.test("a stream meant for another node is refused, and its cluster id not taken", async () => {
+  const seen: (string | undefined)[] = [];
+  const app = new Hono().route(
+    "/raft",
+    createPeerApp(new Recorder(), {
+      clusterToken: undefined,
+      selfId: "x9",
+      clusterSeen: (id) => seen.push(id),
+    }),
+  );
+  const res = await app.request("/raft/v1/stream", {
+    headers: {
+      upgrade: "websocket",
+      "x-raftkv-to": "n1",
+      "x-raftkv-cluster-id": "0123456789abcdef",
+    },
+  });
+  assert.equal(res.status, 421);
+  assert.equal((await res.json()).error.code, "wrong_node");
+  assert.deepEqual(seen, []);
+});
