@@ -162,6 +162,8 @@ export class RaftKv implements Engine {
     if (cur && cur.url !== m.url) {
       throw new MembershipError(`Member "${m.id}" exists with URL "${cur.url}"`);
     }
+    const sameUrl = known.find((x) => x.id !== m.id && x.url === m.url);
+    if (sameUrl) throw new MembershipError(`URL "${m.url}" is member "${sameUrl.id}"'s`);
     const type = m.learner ? "addLearner" : "addVoter";
     return await this.region.changeMembership({ type, nodeId: m.id, context: m.url });
   }

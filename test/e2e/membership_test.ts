@@ -33,6 +33,9 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
     const url = `http://127.0.0.1:${port}`;
 
     await t.step("a learner joins through the log and catches up", async () => {
+      const taken = c.nodes.find((n) => n.spec.id !== leader)!.url;
+      const dup = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url: taken });
+      assert.equal(dup.status, 409, "a URL another member has");
       const r = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: true });
       assert.equal(r.status, 200);
       const peers = [...c.nodes.map((n) => `${n.spec.id}=${n.url}`), `n4=${url}`].join(",");

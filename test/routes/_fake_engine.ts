@@ -142,6 +142,8 @@ export class FakeEngine implements Engine {
     return this.#change(() => {
       const cur = this.members.find((x) => x.id === m.id);
       if (cur && cur.url !== m.url) throw new MembershipError(`"${m.id}" exists`);
+      const same = this.members.find((x) => x.id !== m.id && x.url === m.url);
+      if (same) throw new MembershipError(`URL "${m.url}" is member "${same.id}"'s`);
       if (!cur) this.members.push({ id: m.id, url: m.url, role: m.learner ? "learner" : "voter" });
     });
   }

@@ -38,6 +38,11 @@ Deno.test("POST /v1/cluster/members adds a member through the log", async (t) =>
     );
     assert.equal(res.status, 409);
     assert.equal(await errCode(res), "conflict");
+    const sameUrl = await app.request(
+      "/v1/cluster/members",
+      jsonInit("POST", { id: "n5", url: "http://h2:1", learner: true }),
+    );
+    assert.equal(sameUrl.status, 409, "another member's URL");
   });
 
   await t.step("bad bodies are 400s and change nothing", async () => {
