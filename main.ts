@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   ]).catch((e) => cannotStart(`Cannot open data dir ${config.dataDir}: ${e.message}`));
   const electionMs = config.electionTicks * config.tickMs;
   let transport: HttpTransport | undefined;
+  let onRemoved = () => {};
   const { engine, router, region } = await createNode(
     {
       id: config.id,
@@ -92,14 +93,17 @@ async function main(): Promise<void> {
           snapshotSource,
           onSnapshotFailed,
           log,
+          onRemoved: () => onRemoved(),
         }),
     },
   );
   log.term = () => region.term;
+  onRemoved = () => region.markRemoved();
   identity.fresh = () => region.appliedIndex === 0;
   await identity.save();
   const peerApp = createPeerApp(router, {
     selfId: config.id,
+    isRemoved: (id) => region.isRemovedPeer(id),
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
     clusterSeen: (id) =>

@@ -207,7 +207,7 @@ export class RaftKv implements Engine {
   }
 
   ready(): boolean {
-    return !this.#closed && this.region.leader() !== null &&
+    return !this.#closed && !this.region.removed && this.region.leader() !== null &&
       this.region.caughtUp();
   }
 
@@ -263,6 +263,9 @@ export class RaftKv implements Engine {
 
   #checkOpen(): void {
     if (this.#closed) throw new UnavailableError("Node is shutting down");
+    if (this.region.removed) {
+      throw new UnavailableError("This node was removed from the cluster");
+    }
   }
 
   /** Throws NotLeaderError naming the leader, after waiting a while for one. */

@@ -117,6 +117,33 @@ export class Region {
     return this.#members;
   }
 
+  /** Ids a membership change removed (while this process runs); re-adding clears one. */
+  readonly #removedPeers = new Set<string>();
+  #toldRemoved = false;
+
+  /**
+   * This node is not a member any more: its membership says so, or a member
+   * refused its stream as removed (a removed node seldom hears of its own
+   * removal: the leader stops replicating to it once the change applies).
+   */
+  get removed(): boolean {
+    const m = this.#members;
+    return this.#toldRemoved ||
+      !(m.voters.some((v) => v.id === this.id) || m.learners.some((l) => l.id === this.id));
+  }
+
+  /** A member refused this node's stream as removed (etcd's "member removed"). */
+  markRemoved(): void {
+    if (this.#toldRemoved) return;
+    this.#toldRemoved = true;
+    this.log.error("this node was removed from the cluster; it serves no more requests");
+  }
+
+  /** True for a peer a membership change removed: its streams are refused. */
+  isRemovedPeer(id: string): boolean {
+    return this.#removedPeers.has(id);
+  }
+
   status(): Status {
     return this.node.status();
   }
@@ -312,6 +339,11 @@ export class Region {
           voters: m.voters.map((v) => v.id),
           learners: m.learners.map((l) => l.id),
         });
+        const next = new Set([...m.voters, ...m.learners].map((x) => x.id));
+        for (const x of [...this.#members.voters, ...this.#members.learners]) {
+          if (!next.has(x.id)) this.#removedPeers.add(x.id);
+        }
+        for (const id of next) this.#removedPeers.delete(id);
         this.#members = m;
         this.transport.setPeers(addressBook(m));
       },

@@ -11,7 +11,7 @@ import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerStream } from "./peer_stream.ts";
-import { CLUSTER_ID_HEADER, TO_HEADER } from "./peer_routes.ts";
+import { CLUSTER_ID_HEADER, FROM_HEADER, TO_HEADER } from "./peer_routes.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
@@ -34,6 +34,8 @@ export interface HttpTransportOptions {
   /** Told when a snapshot stream to `peer` failed, so the core retries. */
   readonly onSnapshotFailed: (peer: string) => void;
   readonly log?: Logger | undefined;
+  /** A member refused our stream: this node was removed from the cluster. */
+  readonly onRemoved?: (() => void) | undefined;
 }
 
 export class HttpTransport implements Transport {
@@ -44,6 +46,7 @@ export class HttpTransport implements Transport {
 
   constructor(readonly opts: HttpTransportOptions) {
     this.#headers = {
+      [FROM_HEADER]: opts.selfId,
       ...(opts.clusterToken ? { authorization: `Bearer ${opts.clusterToken}` } : {}),
       ...(opts.clusterId ? { [CLUSTER_ID_HEADER]: opts.clusterId } : {}),
     };
@@ -89,6 +92,7 @@ export class HttpTransport implements Transport {
       headers: { ...this.#headers, [TO_HEADER]: peer },
       metrics: this.opts.metrics,
       log: this.opts.log,
+      onRemoved: this.opts.onRemoved,
     });
     this.#clients.set(peer, c);
     return c;

@@ -39,6 +39,8 @@ export const CLUSTER_ID_HEADER = "x-raftkv-cluster-id";
  * looking reachable.
  */
 export const TO_HEADER = "x-raftkv-to";
+/** The node opening a stream: a member refuses one it removed (410). */
+export const FROM_HEADER = "x-raftkv-from";
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 function peerError(code: string, message: string) {
@@ -100,6 +102,8 @@ export function createPeerApp(
     clusterToken: string | undefined;
     /** This node: streams meant for another are refused (421). */
     selfId?: string;
+    /** True for a node removed from the cluster: its streams are refused (410). */
+    isRemoved?: (id: string) => boolean;
     /** Told the sender of every streamed frame taken (stream liveness). */
     heard?: (from: string) => void;
     /** Told the cluster id a peer presents when it opens a stream. */
@@ -127,6 +131,10 @@ export function createPeerApp(
     const to = c.req.header(TO_HEADER);
     if (to !== undefined && opts.selfId !== undefined && to !== opts.selfId) {
       return c.json(peerError("wrong_node", `This is "${opts.selfId}", not "${to}"`), 421);
+    }
+    const from = c.req.header(FROM_HEADER);
+    if (from !== undefined && opts.isRemoved?.(from)) {
+      return c.json(peerError("removed", `"${from}" was removed from the cluster`), 410);
     }
     opts.clusterSeen?.(c.req.header(CLUSTER_ID_HEADER));
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });

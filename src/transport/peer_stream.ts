@@ -53,6 +53,8 @@ export interface PeerStreamOptions {
   readonly log?: Logger | undefined;
   /** The clock (tests); performance.now by default. */
   readonly now?: (() => number) | undefined;
+  /** The peer refused the stream as from a removed node (HTTP 410). */
+  readonly onRemoved?: (() => void) | undefined;
 }
 
 export class PeerStream {
@@ -249,7 +251,10 @@ export class PeerStream {
       this.#connecting = [];
     };
     // A close without open is a failed connect; onerror always precedes it.
-    ws.onerror = (e) => this.#lost(ws, e.message || "stream error");
+    ws.onerror = (e) => {
+      if (/\bHTTP 410\b/.test(e.message)) this.opts.onRemoved?.();
+      this.#lost(ws, e.message || "stream error");
+    };
     ws.onclose = (e) => this.#lost(ws, `stream closed (${e.code})`);
   }
 

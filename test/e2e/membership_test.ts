@@ -91,6 +91,16 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
       const l = await c.waitLeader();
       const r = await call(`${c.node(l).url}/v1/cluster/members/n4`, "DELETE");
       assert.equal(r.status, 200);
+      // n4 learns it was removed (from its own log or from a member that
+      // refuses its stream) and stops serving: not ready, no writes.
+      await until("n4 to know it was removed", async () => {
+        const ready = await fetch(`${n4!.url}/readyz`);
+        await ready.body?.cancel();
+        return ready.status === 503 ? true : undefined;
+      });
+      const w = await put(n4!.url, "from-removed", 1);
+      assert.equal(w.status, 503);
+      assert.match(w.body.error.message, /removed from the cluster/);
       await n4!.kill();
       assert.equal((await put(c.node(l).url, "after-remove", 1)).status, 200);
       const status = await (await fetch(`${c.node(l).url}/v1/cluster`)).json();
@@ -109,6 +119,35 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
     throw e;
   } finally {
     await n4?.kill();
+    await c.stop();
+  }
+});
+
+Deno.test("a member removed while down learns it when it comes back", opts, async () => {
+  const c = await TestCluster.start({ size: 3 });
+  try {
+    const leader = await c.waitLeader();
+    const gone = c.nodes.find((n) => n.spec.id !== leader)!;
+    await gone.kill();
+    const r = await call(`${c.node(leader).url}/v1/cluster/members/${gone.spec.id}`, "DELETE");
+    assert.equal(r.status, 200);
+    gone.start();
+    // It never gets the entry that removed it: the members refuse its
+    // streams (410) when it campaigns, and it stops serving.
+    await until("the removed node to know", async () => {
+      const ready = await fetch(`${gone.url}/readyz`).catch(() => null);
+      await ready?.body?.cancel();
+      return ready?.status === 503 && /removed from the cluster/.test(gone.output)
+        ? true
+        : undefined;
+    });
+    const w = await put(gone.url, "from-removed", 1);
+    assert.equal(w.status, 503);
+    assert.equal((await put(c.node(leader).url, "after", 1)).status, 200);
+  } catch (e) {
+    console.error(c.describe());
+    throw e;
+  } finally {
     await c.stop();
   }
 });
