@@ -135,6 +135,7 @@ async function main(): Promise<void> {
   }
   const ticker = new IntervalTicker(config.tickMs);
   ticker.start(() => router.tick());
+  region.campaignIfAlone();
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -82,3 +82,31 @@ Deno.test("startup refusals", opts, async (t) => {
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a single node campaigns at once, not after an election timeout", opts, async () => {
+  const root = await Deno.makeTempDir({ prefix: "raftkv-startup-" });
+  const port = freePort();
+  // A 100 s election timeout: ready within the wait below only by campaigning at start.
+  const args = ["--listen", `127.0.0.1:${port}`, "--data-dir", root, "--tick-ms", "1000"];
+  const node = new TestNode({ id: "n1", port, dataDir: root }, [
+    ...args,
+    "--election-ticks",
+    "100",
+    "--heartbeat-ticks",
+    "10",
+  ], {});
+  try {
+    for (const round of ["fresh", "restarted"]) {
+      node.start();
+      await until(`a ${round} single node ready`, async () => {
+        const res = await fetch(`${node.url}/readyz`).catch(() => null);
+        await res?.body?.cancel();
+        return res?.ok || undefined;
+      }, 20_000);
+      await node.kill();
+    }
+  } finally {
+    await node.kill();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+});
