@@ -3,8 +3,8 @@
  * big strings into chunks, and splitting long mutation lists into commits.
  *
  * Limits (denokv `limits.rs`, confirmed by experiment on Deno 2.9):
- * value <= 65,536 bytes serialized (a string with any char above U+00FF
- * serializes as UTF-16, 2 bytes per code unit); key <= 2,048 bytes; one
+ * value <= 65,536 bytes serialized (a string as V8 holds it: one or two
+ * bytes per code unit, see {@link stringBytes}); key <= 2,048 bytes; one
  * atomic commit <= 1,000 mutations, <= 819,200 bytes of keys plus values,
  * and <= 81,920 bytes of keys among its `set`s. We keep a safety margin.
  * @module
@@ -25,12 +25,16 @@ export const COMMIT_LIMITS = {
 /** Overhead we charge per mutation and per serialized object. */
 const OVERHEAD = 32;
 
-// Matches a code unit that makes V8 serialize a string as UTF-16.
-const TWO_BYTE = /[\u0100-\uffff]/;
-
-/** Upper bound of the serialized size of a string value. */
+/**
+ * Upper bound of the serialized size of a string value. V8 serializes a
+ * string as it holds it, and that is not a matter of its content: a key
+ * decoded from `%C3%A9`, or an ASCII slice of such a string, is held two
+ * bytes per code unit (a 40,000-unit ASCII slice failed "Value too large").
+ * So every string counts two bytes per unit; big ones go to chunks, which
+ * are bytes.
+ */
 export function stringBytes(s: string): number {
-  return (TWO_BYTE.test(s) ? 2 * s.length : s.length) + OVERHEAD;
+  return 2 * s.length + OVERHEAD;
 }
 
 /** The encoded size of a Deno KV key (tuple encoding), an upper bound. */
@@ -53,8 +57,7 @@ function countNul(s: string): number {
 
 /** True when `s` must be chunked rather than stored in one value. */
 export function needsChunks(s: string): boolean {
-  // Cheap test first: even at 2 bytes per unit it fits.
-  return 2 * s.length + OVERHEAD > INLINE_MAX && stringBytes(s) > INLINE_MAX;
+  return stringBytes(s) > INLINE_MAX;
 }
 
 /** First byte of the chunked bytes: how the string is encoded. */
