@@ -28,7 +28,12 @@ import {
 import { dataKeys, keyFromPart } from "./kv_keys.ts";
 import { StorageCorruptError } from "./raft_format.ts";
 import { recoverRedo } from "./redo.ts";
-import { type EncodedSegment, encodeSegment, replaySegment } from "./segment_format.ts";
+import {
+  type EncodedSegment,
+  encodeSegment,
+  encodeSegments,
+  replaySegment,
+} from "./segment_format.ts";
 
 const LIST = { batchSize: 1000 } as const;
 /** Deletes of an old generation go in commits of this many. */
@@ -120,19 +125,19 @@ export class DenoKvDataEngine implements KvDataEngine {
     this.#c.checkHealthy();
     const cur = this.#loaded();
     const seq = cur.segs ?? 0;
-    // A batch that only moved the applied index writes the meta alone.
-    const changed = w.puts.length > 0 || w.deletes.length > 0;
-    const seg = changed ? encodeSegment(w.puts, w.deletes) : null;
+    // A batch that only moved the applied index writes the meta alone; a
+    // big one writes several segments, the meta after them.
+    const segs = encodeSegments(w.puts, w.deletes);
     const meta: DataMeta = {
       gen: cur.gen,
       applied: w.appliedIndex,
       term: w.appliedTerm,
       membership: w.membership ?? cur.membership,
-      segs: seg ? seq + 1 : seq,
-      size: (cur.size ?? 0) + (seg?.length ?? 0),
+      segs: seq + segs.length,
+      size: segs.reduce((n, seg) => n + seg.length, cur.size ?? 0),
       base: cur.base ?? 0,
     };
-    const rows = seg ? segmentRows(cur.gen, seq, seg) : [];
+    const rows = segs.flatMap((seg, i) => segmentRows(cur.gen, seq + i, seg));
     const all = [...rows, metaOp(meta)];
     if (fitsOneCommit(all)) await this.#c.commit(all);
     else {

@@ -25,18 +25,53 @@ export interface EncodedSegment {
   readonly length: number;
 }
 
-/** Encodes puts then deletes (a key is in at most one of them). */
+/** Code units of one segment's text, at most (plus one change): bounded, so V8 can hold it. */
+export const SEGMENT_UNITS = 1_000_000;
+
+/** Encodes puts then deletes (a key is in at most one of them) as one segment. */
 export function encodeSegment(
   puts: readonly KvRecord[],
   deletes: readonly string[],
 ): EncodedSegment {
-  const changes: Change[] = [];
-  for (const r of puts) changes.push([r.key, r.value, r.version, r.createIndex, r.modIndex]);
-  for (const key of deletes) changes.push([key]);
-  // JSON.stringify escapes lone surrogates, so the text is well formed and
-  // every key and value round-trips exactly through UTF-8. Bytes, not
-  // strings: V8 may store even an ASCII string two bytes per unit.
-  const text = JSON.stringify(changes);
+  const all = encodeSegments(puts, deletes, Infinity);
+  return all[0] ?? toSegment([]);
+}
+
+/**
+ * Encodes puts then deletes as segments of about `maxUnits` code units
+ * each. One flush can change any number of keys (a range delete of a
+ * million): its text as one string could pass V8's maximum string length
+ * and stop every node in the apply loop, on every replay.
+ */
+export function encodeSegments(
+  puts: readonly KvRecord[],
+  deletes: readonly string[],
+  maxUnits = SEGMENT_UNITS,
+): EncodedSegment[] {
+  const out: EncodedSegment[] = [];
+  let parts: string[] = [];
+  let units = 0;
+  const add = (c: Change) => {
+    // JSON.stringify escapes lone surrogates, so the text is well formed
+    // and every key and value round-trips exactly through UTF-8.
+    const text = JSON.stringify(c);
+    parts.push(text);
+    units += text.length + 1;
+    if (units >= maxUnits) {
+      out.push(toSegment(parts));
+      parts = [];
+      units = 0;
+    }
+  };
+  for (const r of puts) add([r.key, r.value, r.version, r.createIndex, r.modIndex]);
+  for (const key of deletes) add([key]);
+  if (parts.length > 0) out.push(toSegment(parts));
+  return out;
+}
+
+/** Bytes, not strings: V8 may store even an ASCII string two bytes per unit. */
+function toSegment(parts: readonly string[]): EncodedSegment {
+  const text = `[${parts.join(",")}]`;
   const bytes = encoder.encode(text);
   const pieces: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += PIECE_BYTES) {

@@ -3,7 +3,7 @@ import type { KvRecord } from "../../src/kv/types.ts";
 import { DenoKvDataEngine } from "../../src/storage/deno_kv_data_engine.ts";
 import { dataKeys, keyPart } from "../../src/storage/kv_keys.ts";
 import { StorageCorruptError } from "../../src/storage/raft_format.ts";
-import { encodeSegment, replaySegment } from "../../src/storage/segment_format.ts";
+import { encodeSegment, encodeSegments, replaySegment } from "../../src/storage/segment_format.ts";
 import { rawEntries } from "./crash_harness.ts";
 import { batches, bigText, byKey, loadData, record, tempDir, withDataKv } from "./helpers.ts";
 
@@ -107,3 +107,35 @@ Deno.test("DenoKvDataEngine reads the older row-per-key layout and drops it at t
     const left = (await rawEntries(path)).map((k) => k.key[2]);
     assert.deepEqual(left.filter((k) => k === "r" || k === "c"), [], "old rows are gone");
   }));
+
+Deno.test("a flush of many changes is several bounded segments that replay as one", async (t) => {
+  // 1 KiB keys of control characters: six code units each once escaped.
+  const key = (i: number) => `k${String(i).padStart(5, "0")}` + "\x01".repeat(1000);
+  const n = 2_000;
+  await t.step("encodeSegments() cuts at the limit and keeps every change", () => {
+    const puts = Array.from({ length: 50 }, (_, i) => record(key(i), i, i + 1));
+    const segs = encodeSegments(puts, Array.from({ length: n }, (_, i) => key(n + i)), 100_000);
+    assert.ok(segs.length > 100, `${segs.length} segments`);
+    assert.ok(segs.every((s) => s.length < 100_000 + 7_000));
+    const into = new Map<string, KvRecord | null>();
+    for (const s of segs) replaySegment(s.pieces, into);
+    assert.equal(into.size, 50 + n);
+    for (const r of puts) assert.deepEqual(into.get(r.key), r);
+    assert.equal(into.get(key(n)), null);
+  });
+  await t.step("the data engine writes them before its meta and loads them back", async () => {
+    await withDataKv(async (path) => {
+      const e = await DenoKvDataEngine.open(path);
+      await e.load();
+      const puts = Array.from({ length: n }, (_, i) => record(key(i), i, i + 1));
+      await e.write(dw(puts, [], n));
+      await e.write(dw([], puts.slice(0, n - 1).map((r) => r.key), n + 1));
+      e.close();
+      const state = await loadData(path);
+      assert.equal(state.appliedIndex, n + 1);
+      assert.deepEqual(state.records.map((r) => r.key), [key(n - 1)]);
+      const segs = (await rawEntries(path)).filter((k) => k.key[2] === "s");
+      assert.ok(new Set(segs.map((k) => k.key[4])).size > 20, "several segments per flush");
+    });
+  });
+});
