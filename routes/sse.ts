@@ -17,6 +17,8 @@ import { renderRecord } from "./render.ts";
 export const WATCH_QUEUE_BYTES = 8 * 1024 * 1024;
 
 const utf8 = new TextEncoder();
+/** Events are queued in pieces of about this many code units. */
+const EVENT_PIECE_UNITS = 1 << 20;
 
 /**
  * One change of entry `index` as an SSE event. JSON text never holds a raw
@@ -54,9 +56,21 @@ export class SseStream implements WatchSink {
     this.#watch = watch;
   }
 
-  /** One entry's events in one chunk: the stream never ends inside an entry. */
+  /**
+   * One entry's events, all queued before the stream can end (it never
+   * ends inside an entry). In pieces of about a megabyte: a range delete's
+   * events as one string could pass V8's maximum string length, and this
+   * runs in the apply loop.
+   */
   changes(index: number, changes: readonly KvChange[]): boolean {
-    this.#send(changes.map((c) => renderEvent(index, c)).join(""));
+    let text = "";
+    for (const c of changes) {
+      text += renderEvent(index, c);
+      if (text.length < EVENT_PIECE_UNITS) continue;
+      this.#send(text);
+      text = "";
+    }
+    if (text !== "") this.#send(text);
     return (this.#ctrl.desiredSize ?? 0) >= 0;
   }
 

@@ -182,6 +182,21 @@ Deno.test("a slow watcher's stream ends at an entry boundary once its queue is f
   assert.equal(sse.events[n - 1]!.id, String(n / 3));
 });
 
+Deno.test("a range delete's events go out whole, in pieces, in order", async () => {
+  const { app } = makeApp();
+  const key = (i: number) => `d/${String(i).padStart(4, "0")}` + "k".repeat(1000);
+  const n = 3_000; // ~3 M code units of events: several pieces
+  for (let at = 0; at < n; at += 100) {
+    const ops = Array.from({ length: 100 }, (_, i) => ({ op: "put", key: key(at + i), value: 1 }));
+    await write(app, "/v1/txn", jsonInit("POST", { success: ops }));
+  }
+  const { sse } = await watch(app, "prefix=d/");
+  await write(app, "/v1/kv?prefix=d/", { method: "DELETE" });
+  await sse.take(n);
+  assert.deepEqual(sse.summary(), Array.from({ length: n }, (_, i) => `31:delete:${key(i)}`));
+  await sse.cancel();
+});
+
 Deno.test("bad watch requests are JSON 400s, never a stream", async (t) => {
   const { app } = makeApp();
   const cases: [string, Record<string, string>, number][] = [
