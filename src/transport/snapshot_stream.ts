@@ -8,6 +8,12 @@ import type { KvRecord } from "../kv/types.ts";
 import type { SnapshotData } from "./transport.ts";
 
 const CHUNK_RECORDS = 512;
+/**
+ * A line also ends once its records hold this many code units: 512 values
+ * of 1 MiB, escaped once more, would pass V8's maximum string length (the
+ * send failed forever, and each try held the leader's loop for seconds).
+ */
+const CHUNK_UNITS = 4 * 1024 * 1024;
 
 const id = z.string().regex(/^[a-z0-9-]{1,32}$/);
 const idx = z.number().int().nonnegative();
@@ -54,8 +60,13 @@ export function encodeSnapshot(
         ctrl.enqueue(enc.encode(JSON.stringify(h) + "\n"));
         pos = 0;
       } else if (pos < snap.records.length) {
-        const records = snap.records.slice(pos, pos + CHUNK_RECORDS);
-        pos += records.length;
+        const records: KvRecord[] = [];
+        let units = 0;
+        while (pos < snap.records.length && records.length < CHUNK_RECORDS && units < CHUNK_UNITS) {
+          const r = snap.records[pos++]!;
+          records.push(r);
+          units += r.key.length + r.value.length;
+        }
         ctrl.enqueue(enc.encode(JSON.stringify({ records }) + "\n"));
       } else {
         ctrl.enqueue(enc.encode(JSON.stringify({ end: pos }) + "\n"));
