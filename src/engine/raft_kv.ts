@@ -27,6 +27,11 @@ import type { Watch, WatchHub, WatchSink } from "./watch_hub.ts";
 
 const OK = { outcome: "ok" } as const;
 
+/** True for a txn with `get` ops: its answer carries values. */
+function readsValues(cmd: KvCommand): boolean {
+  return cmd.type === "txn" && [...cmd.success, ...cmd.failure].some((op) => op.op === "get");
+}
+
 /** The `method` label of `raftkv_forwarded_requests_total` for a forwarded command. */
 const METHOD_OF: Record<KvCommand["type"], string> = {
   put: "PUT",
@@ -69,7 +74,10 @@ export class RaftKv implements Engine {
     const lead = await this.#leadership(opts?.signal);
     if (lead !== "self") {
       // Forwarding is the common follower path: no error (and stack) per write.
-      if (lead && this.forwardWrites && !opts?.local) return await this.#forward(cmd, lead.id);
+      // A txn that reads answers with values (up to its ops x 1 MiB): it
+      // goes over HTTP, not as one item of a peer frame.
+      const stream = this.forwardWrites && !opts?.local && !readsValues(cmd);
+      if (lead && stream) return await this.#forward(cmd, lead.id);
       throw new NotLeaderError(lead?.id ?? null, lead?.url ?? null);
     }
     const span = startChildSpan(SPAN.propose);

@@ -177,13 +177,36 @@ export class PeerStream {
   }
 
   #sendForwards(forwards: readonly ForwardRequest[], replies: readonly ForwardReply[]): void {
-    const frame: ForwardFrame = {
+    const frame = (f: readonly ForwardRequest[], r: readonly ForwardReply[]): ForwardFrame => ({
       region: REGION_ID,
       from: this.opts.selfId,
-      ...(forwards.length > 0 ? { forwards } : {}),
-      ...(replies.length > 0 ? { replies } : {}),
-    };
-    this.#send(JSON.stringify(frame));
+      ...(f.length > 0 ? { forwards: f } : {}),
+      ...(r.length > 0 ? { replies: r } : {}),
+    });
+    try {
+      return this.#send(JSON.stringify(frame(forwards, replies)));
+    } catch (e) {
+      // Past V8's maximum string length (big answers): item by item, and an
+      // item that cannot go alone fails (its outcome unknown to the client).
+      // An exception here would end the process: this runs in a microtask.
+      this.#log.warn("forward frame too large; sending item by item", { error: String(e) });
+    }
+    for (const f of forwards) this.#sendOne(() => frame([f], []));
+    for (const r of replies) {
+      this.#sendOne(() => frame([], [r]), () =>
+        frame([], [{
+          id: r.id,
+          error: { name: "LeadershipChangedError", message: "Answer too large to forward" },
+        }]));
+    }
+  }
+
+  #sendOne(make: () => ForwardFrame, instead?: () => ForwardFrame): void {
+    try {
+      this.#send(JSON.stringify(make()));
+    } catch {
+      if (instead) this.#send(JSON.stringify(instead()));
+    }
   }
 
   /** Something arrived from the peer (on its own stream): the path works. */

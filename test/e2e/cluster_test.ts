@@ -48,6 +48,15 @@ Deno.test("three nodes replicate, forward and survive a leader kill", opts, asyn
       const res = await raw(followers[0]!.url, "/v1/txn", "POST", txn);
       assert.equal(res.status, 200);
       assert.equal((await res.json()).succeeded, true);
+      // A txn that reads goes to the leader over HTTP (its answer carries values).
+      const read = await raw(
+        followers[1]!.url,
+        "/v1/txn",
+        "POST",
+        '{"success":[{"op":"put","key":"r","value":"x"},{"op":"get","key":"after"}]}',
+      );
+      assert.equal(read.status, 200);
+      assert.equal((await read.json()).results[1].value, "deep");
       const big = await raw(
         followers[1]!.url,
         "/v1/kv/big",
