@@ -39,8 +39,16 @@ export interface RegionOptions {
   readonly requestTimeoutMs: number;
   readonly leaseMs: number;
   readonly snapshotEntries: number;
+  /** Code units of entry data the log may hold; LOG_UNITS_MAX by default. */
+  readonly logUnitsMax?: number;
   readonly now?: () => number;
 }
+
+/**
+ * Code units of entry data the raft log may hold before it is compacted
+ * whatever its entry count: ~64-128 MB, 30-60 entries of 1 MiB values.
+ */
+const LOG_UNITS_MAX = 64 * 1024 * 1024;
 
 /** How much longer a follower waits for a forwarded write than the leader does. */
 const FORWARD_GRACE_MS = 1000;
@@ -388,13 +396,16 @@ export class Region {
   }
 
   async #maybeCompact(busy: boolean): Promise<void> {
-    const { snapshotIndex } = this.storage;
-    const index = compactionTarget(
-      this.apply.durableIndex,
-      snapshotIndex,
-      this.opts.snapshotEntries,
-      busy,
-    );
+    const { snapshotIndex, mem } = this.storage;
+    const durable = this.apply.durableIndex;
+    let index = compactionTarget(durable, snapshotIndex, this.opts.snapshotEntries, busy);
+    // Big entries: the log is also kept within a byte budget (it lives in
+    // memory; 1,600 overwrites of a 1 MiB value exhausted the heap).
+    const max = this.opts.logUnitsMax ?? LOG_UNITS_MAX;
+    if (mem.dataUnits() > max) {
+      const point = mem.compactionPointFor(max / 2, durable);
+      if (point > snapshotIndex) index = Math.max(index ?? 0, point);
+    }
     if (index === null) return;
     await this.storage.compact(index, toConfState(this.apply.membership));
     this.log.debug("log compacted", { index });

@@ -22,6 +22,8 @@ export class MemoryStorage implements Storage {
    * index carrying its term; real entries follow contiguously.
    */
   #ents: Entry[];
+  /** Code units of the entries' data (a byte budget for compaction). */
+  #units = 0;
 
   /**
    * @param init.snapshot compaction point and membership (a new cluster
@@ -115,8 +117,12 @@ export class MemoryStorage implements Storage {
     }
     // In place: appends are the hot path and copying the log made each one
     // O(log length). Readers only ever get slices, never #ents itself.
+    for (let i = at; i < this.#ents.length; i++) this.#units -= this.#ents[i]!.data.length;
     this.#ents.length = at;
-    for (const e of ents) this.#ents.push(e);
+    for (const e of ents) {
+      this.#ents.push(e);
+      this.#units += e.data.length;
+    }
   }
 
   /**
@@ -130,6 +136,7 @@ export class MemoryStorage implements Storage {
     this.#snapshot = snap;
     this.#confState = null;
     this.#ents = [dummy(snap.meta.index, snap.meta.term)];
+    this.#units = 0;
   }
 
   /**
@@ -145,6 +152,7 @@ export class MemoryStorage implements Storage {
       );
     }
     const keep = this.#ents[index - offset]!;
+    for (let i = 1; i <= index - offset; i++) this.#units -= this.#ents[i]!.data.length;
     this.#ents = [dummy(keep.index, keep.term)].concat(
       this.#ents.slice(index - offset + 1),
     );
@@ -164,6 +172,26 @@ export class MemoryStorage implements Storage {
     const meta: SnapshotMeta = { index, term: this.term(index), confState };
     this.#snapshot = { meta, data };
     return this.#snapshot;
+  }
+
+  /** Code units of the data of the entries held. */
+  dataUnits(): number {
+    return this.#units;
+  }
+
+  /**
+   * The highest index <= `upTo` whose later entries hold at most `units`
+   * code units of data (where to compact to keep the log within a budget).
+   */
+  compactionPointFor(units: number, upTo: number): number {
+    const offset = this.#offset();
+    let kept = 0;
+    let i = this.#ents.length - 1;
+    for (; i > 0; i--) {
+      kept += this.#ents[i]!.data.length;
+      if (kept > units) break;
+    }
+    return Math.min(upTo, offset + i);
   }
 
   #offset(): number {

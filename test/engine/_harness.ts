@@ -37,6 +37,8 @@ export interface ClusterOptions {
   readonly requestTimeoutMs?: number;
   readonly leaseMs?: number;
   readonly snapshotEntries?: number;
+  /** RegionOptions.logUnitsMax (the default: undefined). */
+  readonly logUnitsMax?: number | undefined;
   readonly seed?: number;
   /** Followers forward writes on the peer transport (as `main.ts` runs them). */
   readonly forwardWrites?: boolean;
@@ -84,6 +86,7 @@ export class Cluster {
       requestTimeoutMs: 3000,
       leaseMs: 800,
       snapshotEntries: 10_000,
+      logUnitsMax: undefined,
       // Fixed for determinism; ENGINE_TEST_SEED explores other election timings.
       seed: Number(Deno.env.get("ENGINE_TEST_SEED") ?? 1),
       forwardWrites: false,
@@ -167,6 +170,7 @@ export class Cluster {
       requestTimeoutMs: o.requestTimeoutMs,
       leaseMs: o.leaseMs,
       snapshotEntries: o.snapshotEntries,
+      ...(o.logUnitsMax === undefined ? {} : { logUnitsMax: o.logUnitsMax }),
       now: () => this.now,
       peers: new Map([...this.nodes.keys()].map((p) => [p, Cluster.url(p)])),
       clusterId: "test-cluster",
