@@ -81,6 +81,23 @@ export function afterCursor(
   return end !== null && compareKeys(start, end) >= 0 ? null : { start, end };
 }
 
+/**
+ * A page ends at `limit` records, or earlier once it holds PAGE_UNITS code
+ * units (at least one record): 10,000 values of 1 MiB are one 10 GB answer.
+ */
+const PAGE_UNITS = 16 * 1024 * 1024;
+
+function pageOf(got: readonly KvRecord[], limit: number, keysOnly: boolean): KvRecord[] {
+  let units = 0;
+  let n = 0;
+  for (; n < Math.min(limit, got.length); n++) {
+    const r = got[n]!;
+    units += r.key.length + (keysOnly ? 0 : r.value.length);
+    if (units > PAGE_UNITS && n > 0) break;
+  }
+  return got.slice(0, n);
+}
+
 /** Builds the range routes over `deps.engine`. */
 export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
   const { engine, config } = deps;
@@ -96,8 +113,8 @@ export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
     const got: KvRecord[] = range === null
       ? []
       : view.range(range, { limit: q.limit + 1, reverse: q.reverse });
-    const items = got.slice(0, q.limit);
-    const more = got.length > q.limit;
+    const items = pageOf(got, q.limit, q.keysOnly);
+    const more = got.length > items.length;
     const cursor = more ? encodeCursor(items[items.length - 1]!.key) : null;
     const body = renderRange(items, cursor, view.index, q.keysOnly);
     return json(body, indexHeader(view.index));

@@ -84,6 +84,27 @@ Deno.test("GET /v1/kv ranges", async (t) => {
     }
   });
 
+  await t.step("a page also ends at 16M code units of records", async () => {
+    const made = makeApp();
+    const value = "v".repeat(1024 * 1024 - 2);
+    for (let i = 0; i < 40; i++) {
+      const res = await made.app.request(`/v1/kv/big/${i}`, jsonInit("PUT", { value }));
+      assert.equal(res.status, 200);
+    }
+    const first = await page(made.app, "prefix=big/&limit=1000");
+    assert.equal(first.items.length, 15, "1 MiB and a key each: the 16th passes 16M");
+    assert.notEqual(first.cursor, null);
+    let total = first.items.length;
+    for (let c = first.cursor; c !== null;) {
+      const p = await page(made.app, `prefix=big/&limit=1000&cursor=${c}`);
+      total += p.items.length;
+      c = p.cursor;
+    }
+    assert.equal(total, 40);
+    const keys = await page(made.app, "prefix=big/&limit=1000&keysOnly=true");
+    assert.equal(keys.items.length, 40, "keys alone fit");
+  });
+
   await t.step("an exact last page has a null cursor", async () => {
     const { app } = await seeded(["x1", "x2"]);
     assert.equal((await page(app, "prefix=x&limit=2")).cursor, null);
