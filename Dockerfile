@@ -24,4 +24,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 STOPSIGNAL SIGTERM
 # The young generation starts at its full 16 MB: a fresh node reaches full speed at once
 # instead of after ~3 s of small, frequent scavenges (see BENCHMARKS.md, item 26).
-ENTRYPOINT ["deno", "run", "--unstable-kv", "--v8-flags=--min-semi-space-size=16", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "main.ts"]
+ENTRYPOINT ["deno", "run", "--unstable-kv", "--v8-flags=--min-semi-space-size=16", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys=hostname", "main.ts"]

@@ -32,11 +32,20 @@ function probeListen({ hostname, port }: { hostname: string; port: number }): vo
   }
 }
 
+/** The machine's name (--allow-sys=hostname), or undefined without it. */
+function machineName(): string | undefined {
+  try {
+    return Deno.hostname() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function loadConfig() {
   try {
     // Help needs no environment (and so no --allow-env).
     const help = Deno.args.includes("--help") || Deno.args.includes("-h");
-    return parseConfig(Deno.args, help ? {} : Deno.env.toObject());
+    return parseConfig(Deno.args, help ? {} : Deno.env.toObject(), { hostname: machineName });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     console.error(`raftkv: ${e.message}\nRun with --help for the flags.`);

@@ -228,6 +228,11 @@ function crossCheck(p: Parsed): [Key, string][] {
   if (p.peers && !p.peers.some((x) => x.id === p.id)) {
     issue("peers", `must include this node's id "${p.id}"`);
   }
+  const self = p.peers?.find((x) => x.id === p.id);
+  const bare = (url: string) => url.replace(/\/+$/, "");
+  if (p.advertise && self && bare(p.advertise) !== bare(self.url)) {
+    issue("advertise", `must be this node's URL in --peers (${self.url}), or left out`);
+  }
   return issues;
 }
 
@@ -295,9 +300,19 @@ function describe(
   return `Invalid configuration:\n${lines.join("\n")}`;
 }
 
-function derive(p: Parsed): Config {
+/** What parseConfig may ask of the machine (only when it needs it). */
+export interface ConfigHost {
+  /** This machine's name: the advertised host when listening on every address. */
+  hostname?: () => string | undefined;
+}
+
+function derive(p: Parsed, machine: ConfigHost): Config {
   const { hostname, port } = p.listen;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  // Listening on every address, `http://0.0.0.0:…` would be no URL for a
+  // peer to dial: the machine's name is (a container's name in its network).
+  const any = hostname === "0.0.0.0" || hostname === "::";
+  const name = any && !p.advertise && !p.peers ? machine.hostname?.() : undefined;
+  const host = name ?? (hostname.includes(":") ? `[${hostname}]` : hostname);
   const self = p.peers?.find((x) => x.id === p.id);
   const advertise = p.advertise ?? self?.url ?? `http://${host}:${port}`;
   return {
@@ -320,6 +335,7 @@ function derive(p: Parsed): Config {
 export function parseConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  machine: ConfigHost = {},
 ): Config {
   if (args.some((a) => a === "--help" || a === "-h")) {
     return { ...parseConfig([], {}), help: true };
@@ -332,7 +348,7 @@ export function parseConfig(
   if (!parsed.success || issues.length > 0) {
     throw new ConfigError(describe(issues, sources));
   }
-  return derive(parsed.data);
+  return derive(parsed.data, machine);
 }
 
 /** The `--help` text: every flag, its variable, default and meaning. */

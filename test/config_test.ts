@@ -108,6 +108,12 @@ Deno.test("parseConfig() rejects bad input with a message naming the flag", asyn
     ["advertise not http", ["--advertise", "ftp://h:1"], {}, /--advertise/],
     ["advertise with query", ["--advertise", "http://h:1?a"], {}, /--advertise/],
     ["advertise with credentials", ["--advertise", "http://u:p@h:1"], {}, /--advertise/],
+    [
+      "advertise other than the --peers URL",
+      ["--advertise", "http://10.1.1.1:8080", "--peers", "n1=http://127.0.0.1:8080"],
+      {},
+      /--advertise: must be this node's URL in --peers \(http:\/\/127\.0\.0\.1:8080\)/,
+    ],
     ["advertise garbage", ["--advertise", "nope"], {}, /--advertise/],
     ["peers without self", ["--peers", "n2=http://a:1"], {}, /must include this node's id "n1"/],
     ["peers duplicate id", ["--peers", "n1=http://a:1,n1=http://b:1"], {}, /id given twice/],
@@ -218,4 +224,26 @@ Deno.test("main.ts --help prints the flags with no permissions at all", async ()
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.match(text, /^Usage: deno task start/);
   }
+});
+
+Deno.test("listening on every address advertises the machine's name", async (t) => {
+  const machine = { hostname: () => "box-7" };
+  await t.step("0.0.0.0 and :: alone: http://<hostname>:<port>", () => {
+    for (const listen of ["0.0.0.0:8080", "[::]:8080"]) {
+      const c = parseConfig(["--listen", listen], {}, machine);
+      assert.equal(c.advertise, "http://box-7:8080");
+      assert.deepEqual(c.peers, [{ id: "n1", url: "http://box-7:8080" }]);
+    }
+  });
+  await t.step("a given --advertise or --peers wins; without a name, the address stays", () => {
+    const a = parseConfig(["--listen", "0.0.0.0:1", "--advertise", "http://h:1"], {}, machine);
+    assert.equal(a.advertise, "http://h:1");
+    const p = parseConfig(["--listen", "0.0.0.0:1", "--peers", "n1=http://p:1"], {}, machine);
+    assert.equal(p.advertise, "http://p:1");
+    assert.equal(parseConfig(["--listen", "0.0.0.0:1"], {}).advertise, "http://0.0.0.0:1");
+    assert.equal(
+      parseConfig(["--listen", "127.0.0.1:1"], {}, machine).advertise,
+      "http://127.0.0.1:1",
+    );
+  });
 });

@@ -15,4 +15,7 @@ export const NODE_RUN_FLAGS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env",
+  // The advertised URL of a node listening on 0.0.0.0 (a container) is
+  // http://<hostname>:<port>.
+  "--allow-sys=hostname",
 ];

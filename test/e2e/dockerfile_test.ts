@@ -59,7 +59,7 @@ Deno.test(
     assert.equal(env.RAFTKV_LISTEN, "0.0.0.0:8080");
     const port = freePort();
     const dir = await Deno.makeTempDir({ prefix: "raftkv-docker-" });
-    env.RAFTKV_LISTEN = `127.0.0.1:${port}`;
+    env.RAFTKV_LISTEN = `0.0.0.0:${port}`; // the image's address, on a free port
     env.RAFTKV_DATA_DIR = dir;
     const [cmd, args] = deno(execForm(instruction("ENTRYPOINT")[0]!));
     const node = new Deno.Command(cmd, { args, cwd: ROOT, env, stdout: "null", stderr: "null" })
@@ -79,6 +79,9 @@ Deno.test(
       });
       await res.body?.cancel();
       assert.equal(res.status, 200);
+      // Peers could not dial http://0.0.0.0: the member URL names the machine.
+      const cluster = await (await fetch(`http://127.0.0.1:${port}/v1/cluster`)).json();
+      assert.equal(cluster.members[0].url, `http://${Deno.hostname()}:${port}`);
     } finally {
       node.kill("SIGTERM");
       const status = await node.status;
