@@ -108,6 +108,8 @@ export function createPeerApp(
     heard?: (from: string) => void;
     /** Told the cluster id a peer presents when it opens a stream. */
     clusterSeen?: (id: string | undefined) => void;
+    /** False for a cluster id this node must not talk to: the stream is refused (409). */
+    acceptsCluster?: (id: string | undefined, from: string | undefined) => boolean;
   },
 ): Hono {
   const heard = opts.heard ?? (() => {});
@@ -136,7 +138,11 @@ export function createPeerApp(
     if (from !== undefined && opts.isRemoved?.(from)) {
       return c.json(peerError("removed", `"${from}" was removed from the cluster`), 410);
     }
-    opts.clusterSeen?.(c.req.header(CLUSTER_ID_HEADER));
+    const cluster = c.req.header(CLUSTER_ID_HEADER);
+    if (opts.acceptsCluster && !opts.acceptsCluster(cluster, from)) {
+      return c.json(peerError("cluster_mismatch", `Not a member of cluster ${cluster}`), 409);
+    }
+    opts.clusterSeen?.(cluster);
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
     socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard);
     return response;

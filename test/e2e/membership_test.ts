@@ -151,3 +151,52 @@ Deno.test("a member removed while down learns it when it comes back", opts, asyn
     await c.stop();
   }
 });
+
+Deno.test("a node of another cluster refuses streams from this one", opts, async () => {
+  const root = await Deno.makeTempDir({ prefix: "raftkv-two-clusters-" });
+  const node = (id: string) => {
+    const port = freePort();
+    return new TestNode({ id, port, dataDir: `${root}/${id}` }, [
+      "--id",
+      id,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--data-dir",
+      `${root}/${id}`,
+    ], {});
+  };
+  const [a, b] = [node("n1"), node("n2")];
+  try {
+    for (const n of [a, b]) n.start();
+    for (const n of [a, b]) {
+      await until(
+        `${n.spec.id} ready`,
+        async () => (await put(n.url, "k", n.spec.id)).status === 200 || undefined,
+      );
+    }
+    // Cluster A takes B's node as a learner by mistake (same id, its URL).
+    const r = await call(`${a.url}/v1/cluster/members`, "POST", {
+      id: "n2",
+      url: b.url,
+      learner: true,
+    });
+    assert.equal(r.status, 200);
+    await until(
+      "b to refuse a",
+      () => /refused a peer of another cluster/.test(b.output) || undefined,
+    );
+    const mine = await (await fetch(`${b.url}/v1/cluster`)).json();
+    assert.deepEqual(
+      mine.members.map((m: { id: string }) => m.id),
+      ["n2"],
+      "b stays in its cluster",
+    );
+    assert.equal((await get(b.url, "k")).body.value, "n2");
+    const theirs = await (await fetch(`${a.url}/v1/cluster`)).json();
+    assert.equal(theirs.members.find((m: { id: string }) => m.id === "n2").matchIndex, 0);
+  } finally {
+    await a.kill();
+    await b.kill();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+});
