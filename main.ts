@@ -97,7 +97,7 @@ async function main(): Promise<void> {
         transport = new HttpTransport({
           selfId: config.id,
           clusterToken: config.clusterToken ?? undefined,
-          clusterId: identity.id,
+          clusterId: () => identity.id,
           metrics,
           snapshotSource,
           onSnapshotFailed,

@@ -27,8 +27,11 @@ const tracer = trace.getTracer(TRACER_NAME);
 export interface HttpTransportOptions {
   readonly selfId: string;
   readonly clusterToken: string | undefined;
-  /** Presented when a stream opens, so a joining node can adopt it. */
-  readonly clusterId?: string | undefined;
+  /**
+   * Presented when a stream opens, so a joining node can adopt it; read at
+   * each connect (a joiner's own id changes when it adopts the cluster's).
+   */
+  readonly clusterId?: (() => string) | undefined;
   readonly metrics: NodeMetrics;
   readonly snapshotSource: SnapshotSource;
   /** Told when a snapshot stream to `peer` failed, so the core retries. */
@@ -48,7 +51,6 @@ export class HttpTransport implements Transport {
     this.#headers = {
       [FROM_HEADER]: opts.selfId,
       ...(opts.clusterToken ? { authorization: `Bearer ${opts.clusterToken}` } : {}),
-      ...(opts.clusterId ? { [CLUSTER_ID_HEADER]: opts.clusterId } : {}),
     };
   }
 
@@ -80,6 +82,11 @@ export class HttpTransport implements Transport {
     this.#clients.clear();
   }
 
+  #peerHeaders(): Record<string, string> {
+    const id = this.opts.clusterId?.();
+    return id ? { ...this.#headers, [CLUSTER_ID_HEADER]: id } : this.#headers;
+  }
+
   #client(peer: string): PeerStream | undefined {
     let c = this.#clients.get(peer);
     if (c) return c;
@@ -89,7 +96,7 @@ export class HttpTransport implements Transport {
       selfId: this.opts.selfId,
       peer,
       url,
-      headers: { ...this.#headers, [TO_HEADER]: peer },
+      headers: () => ({ ...this.#peerHeaders(), [TO_HEADER]: peer }),
       metrics: this.opts.metrics,
       log: this.opts.log,
       onRemoved: this.opts.onRemoved,
@@ -133,7 +140,7 @@ export class HttpTransport implements Transport {
         () =>
           fetch(`${url}/raft/v1/snapshot`, {
             method: "POST",
-            headers: { ...this.#headers, "content-type": "application/x-ndjson" },
+            headers: { ...this.#peerHeaders(), "content-type": "application/x-ndjson" },
             body,
           }),
       );

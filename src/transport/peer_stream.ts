@@ -48,7 +48,8 @@ export interface PeerStreamOptions {
   readonly peer: string;
   /** The peer's base URL (http or https); the stream is ws(s) on the same host. */
   readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Sent when the stream opens; a function is read at each connect. */
+  readonly headers: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
   readonly metrics: NodeMetrics;
   readonly log?: Logger | undefined;
   /** The clock (tests); performance.now by default. */
@@ -261,7 +262,8 @@ export class PeerStream {
     // Under the member URL as given (a path prefix, e.g. behind a proxy, stays).
     const url = new URL(`${this.opts.url.replace(/\/+$/, "")}/raft/v1/stream`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new StreamSocket(url, this.opts.headers);
+    const { headers } = this.opts;
+    const ws = new StreamSocket(url, typeof headers === "function" ? headers() : headers);
     this.#ws = ws;
     this.#connectStarted = this.#now();
     ws.onopen = () => {
