@@ -148,7 +148,8 @@ async function main(): Promise<void> {
           hostname,
           port,
           dataDir: config.dataDir,
-          peers: config.peers.map((p) => p.id),
+          // The membership in force (--peers only seeded a new data dir).
+          members: [...region.members.voters, ...region.members.learners].map((m) => m.id),
           appliedIndex: region.appliedIndex,
         }),
     }, handler);

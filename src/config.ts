@@ -125,9 +125,12 @@ export const peerUrl = z.string().transform((s, ctx) => {
   return u.origin;
 });
 
-/** `host:port` or `[v6]:port`; the host must already be in URL form. */
+/**
+ * `host:port` or `[v6]:port`; the host must already be in URL form. A bare
+ * `:port` is every IPv4 address, as Go and Node servers read it.
+ */
 const listen = z.string().transform((s, ctx) => {
-  const m = /^(.+):(\d{1,5})$/.exec(s);
+  const m = /^(.+):(\d{1,5})$/.exec(s.startsWith(":") ? `0.0.0.0${s}` : s);
   const port = Number(m?.[2]);
   const hostname = m ? urlHostname(m[1]!) : null;
   if (hostname === null || port < 1 || port > 65535) {

@@ -228,6 +228,11 @@ Deno.test("main.ts --help prints the flags with no permissions at all", async ()
 
 Deno.test("listening on every address advertises the machine's name", async (t) => {
   const machine = { hostname: () => "box-7" };
+  await t.step(":port is every IPv4 address", () => {
+    const c = parseConfig(["--listen", ":7653"], {}, machine);
+    assert.deepEqual(c.listen, { hostname: "0.0.0.0", port: 7653 });
+    assert.equal(c.advertise, "http://box-7:7653");
+  });
   await t.step("0.0.0.0 and :: alone: http://<hostname>:<port>", () => {
     for (const listen of ["0.0.0.0:8080", "[::]:8080"]) {
       const c = parseConfig(["--listen", listen], {}, machine);

@@ -27,6 +27,9 @@ import type { Watch, WatchHub, WatchSink } from "./watch_hub.ts";
 
 const OK = { outcome: "ok" } as const;
 
+/** How far behind the commit index a learner may be and still be promoted. */
+const PROMOTE_LAG = 1000;
+
 /** True for a txn with `get` ops: its answer carries values. */
 function readsValues(cmd: KvCommand): boolean {
   return cmd.type === "txn" && [...cmd.success, ...cmd.failure].some((op) => op.op === "get");
@@ -172,8 +175,26 @@ export class RaftKv implements Engine {
     }
     const sameUrl = known.find((x) => x.id !== m.id && x.url === m.url);
     if (sameUrl) throw new MembershipError(`URL "${m.url}" is member "${sameUrl.id}"'s`);
+    if (cur && !m.learner && this.region.members.learners.some((l) => l.id === m.id)) {
+      this.#checkCaughtUp(m.id);
+    }
     const type = m.learner ? "addLearner" : "addVoter";
     return await this.region.changeMembership({ type, nodeId: m.id, context: m.url });
+  }
+
+  /**
+   * A learner becomes a voter only once it has most of the log (etcd's
+   * "learner not in sync"): a voter that cannot ack shrinks the margin of
+   * failures the cluster survives, or stalls it.
+   */
+  #checkCaughtUp(id: string): void {
+    const st = this.region.status();
+    const match = st.progress[id]?.match ?? 0;
+    if (match === 0 || match + PROMOTE_LAG < st.commit) {
+      throw new MembershipError(
+        `Learner "${id}" is not caught up (it has ${match} of ${st.commit} entries); promote it later`,
+      );
+    }
   }
 
   async removeMember(id: string): Promise<number> {

@@ -38,6 +38,13 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
       assert.equal(dup.status, 409, "a URL another member has");
       const r = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: true });
       assert.equal(r.status, 200);
+      const early = await call(`${lurl}/v1/cluster/members`, "POST", {
+        id: "n4",
+        url,
+        learner: false,
+      });
+      assert.equal(early.status, 409, "a learner with nothing yet is not promoted");
+      assert.match(early.body.error.message, /not caught up/);
       const peers = [...c.nodes.map((n) => `${n.spec.id}=${n.url}`), `n4=${url}`].join(",");
       n4 = new TestNode({ id: "n4", port, dataDir: `${c.root}/n4` }, [
         "--id",
