@@ -18,8 +18,9 @@ ENV RAFTKV_DATA_DIR=/data
 VOLUME /data
 EXPOSE 8080
 
+# Checks the address RAFTKV_LISTEN gives (a wildcard host: loopback), so moving the port works.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"]
+  CMD ["deno", "eval", "const l = Deno.env.get('RAFTKV_LISTEN') ?? ':8080'; const i = l.lastIndexOf(':'); const h = ({ '': '127.0.0.1', '0.0.0.0': '127.0.0.1', '[::]': '[::1]' })[l.slice(0, i)] ?? l.slice(0, i); const r = await fetch(`http://${h}:${l.slice(i + 1)}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 
 STOPSIGNAL SIGTERM
 # The young generation starts at its full 16 MB: a fresh node reaches full speed at once

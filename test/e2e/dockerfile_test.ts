@@ -65,11 +65,16 @@ Deno.test(
     const node = new Deno.Command(cmd, { args, cwd: ROOT, env, stdout: "null", stderr: "null" })
       .spawn();
     try {
-      const health = instruction("HEALTHCHECK")[0]!.replaceAll("8080", String(port));
+      // The check reads the port from RAFTKV_LISTEN, as in the container.
+      const health = instruction("HEALTHCHECK")[0]!;
       const [hcCmd, hcArgs] = deno(execForm(health.slice(health.indexOf("CMD"))));
       await until("the HEALTHCHECK to pass", async () => {
-        const out = await new Deno.Command(hcCmd, { args: hcArgs, stdout: "null", stderr: "null" })
-          .output();
+        const out = await new Deno.Command(hcCmd, {
+          args: hcArgs,
+          env: { RAFTKV_LISTEN: env.RAFTKV_LISTEN! },
+          stdout: "null",
+          stderr: "null",
+        }).output();
         return out.success ? true : undefined;
       }, 30_000);
       const res = await fetch(`http://127.0.0.1:${port}/v1/kv/k`, {
