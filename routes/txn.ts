@@ -74,12 +74,34 @@ export function toTxnCommand(json: unknown, limits: Limits): TxnCommand {
   return cmd;
 }
 
+/** Code units of values a txn's gets may answer with (see {@link checkAnswerSize}). */
+export const TXN_ANSWER_UNITS = 64 * 1024 * 1024;
+
+/**
+ * A txn of 128 gets of one 1 MiB key is 3.6 KB asking for a 128 MiB
+ * answer (built in memory, twice): refused before it is proposed, by the
+ * values as they are now, with nothing changed.
+ */
+async function checkAnswerSize(cmd: TxnCommand, engine: AppDeps["engine"]): Promise<void> {
+  const gets = (ops: readonly TxnOp[]) => ops.filter((op) => op.op === "get").map((op) => op.key);
+  const branches = [gets(cmd.success), gets(cmd.failure)];
+  if (branches[0]!.length + branches[1]!.length === 0) return;
+  const view = await engine.asyncSnapshot("stale");
+  const units = Math.max(
+    ...branches.map((keys) =>
+      keys.reduce((n, k) => n + k.length + (view.get(k)?.value.length ?? 0), 0)
+    ),
+  );
+  if (units > TXN_ANSWER_UNITS) throw tooLarge("Txn answer", TXN_ANSWER_UNITS, units);
+}
+
 /** Builds the txn route over `deps.engine`. */
 export function createTxnRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post(TXN_ROUTE, jsonBody(deps.config.maxBodyBytes), async (c) => {
     parseQuery(c.req.url, NoQuery);
     const cmd = toTxnCommand(c.get("json"), deps.config);
+    await checkAnswerSize(cmd, deps.engine);
     const w = await deps.engine.asyncWrite(cmd);
     const r = expectResult(w, "txn");
     const ops = r.succeeded ? cmd.success : cmd.failure;

@@ -133,6 +133,23 @@ Deno.test("POST /v1/txn", async (t) => {
     assert.equal((await app.request("/v1/txn", txn(fine))).status, 200);
   });
 
+  await t.step("a txn whose gets would answer too much is a 413, nothing changed", async () => {
+    const { app, engine } = await withKeys();
+    const big = JSON.stringify("v".repeat(1024 * 1024 - 2)); // 1 MiB of JSON text
+    const res = await app.request("/v1/kv/big", jsonInit("PUT", `{"value":${big}}`));
+    assert.equal(res.status, 200);
+    const before = engine.commands.length;
+    const gets = (n: number) => Array.from({ length: n }, () => ({ op: "get", key: "big" }));
+    const over = await app.request(
+      "/v1/txn",
+      txn({ success: [{ op: "put", key: "w", value: 1 }, ...gets(64)] }),
+    );
+    assert.equal(over.status, 413);
+    assert.equal((await body(over) as { error: { limit: number } }).error.limit, 64 * 1024 * 1024);
+    assert.equal(engine.commands.length, before);
+    assert.equal((await app.request("/v1/txn", txn({ failure: gets(63) }))).status, 200);
+  });
+
   await t.step("keys and values are checked like single-key writes", async () => {
     const { app, engine } = await withKeys(["--max-value-bytes", "5"]);
     const cases: [unknown, number][] = [
