@@ -178,6 +178,8 @@ export class PeerFsm {
   async #installSnapshot(rd: Ready): Promise<void> {
     await this.writes.drain();
     await this.hooks.installSnapshot(rd);
+    // Later conf changes apply on top of the snapshot's membership.
+    this.#handedMembership = this.apply.membership;
     await this.storage.persistSnapshot(rd);
     if (rd.persistedMessages.length > 0) {
       this.transport.send(rd.persistedMessages);

@@ -152,6 +152,21 @@ export class Region {
     this.fsm.kick();
   }
 
+  /**
+   * The membership in force: ids that left are refused from now on (410),
+   * ids in it are not, and a node that is in it again serves again.
+   */
+  #setMembers(m: Membership): void {
+    const next = new Set([...m.voters, ...m.learners].map((x) => x.id));
+    for (const x of [...this.#members.voters, ...this.#members.learners]) {
+      if (!next.has(x.id)) this.#removedPeers.add(x.id);
+    }
+    for (const id of next) this.#removedPeers.delete(id);
+    if (next.has(this.id)) this.#toldRemoved = false;
+    this.#members = m;
+    this.transport.setPeers(addressBook(m));
+  }
+
   /** A member refused this node's stream as removed (etcd's "member removed"). */
   markRemoved(): void {
     if (this.#toldRemoved) return;
@@ -300,6 +315,14 @@ export class Region {
 
   receiveMessages(batch: MessageBatch, ctx: Context): void {
     const now = this.#now();
+    // A leader replicating here says this node is a member (again): a 410
+    // seen earlier (removed, then re-added) no longer holds.
+    if (
+      this.#toldRemoved && batch.messages.some((m) => m.type === "app" || m.type === "heartbeat")
+    ) {
+      this.#toldRemoved = false;
+      this.log.info("a leader replicates to this node again; serving");
+    }
     for (const m of batch.messages) this.lastContact.set(m.from, now);
     this.fsm.stepMessages(batch.messages, ctx);
   }
@@ -359,13 +382,7 @@ export class Region {
           voters: m.voters.map((v) => v.id),
           learners: m.learners.map((l) => l.id),
         });
-        const next = new Set([...m.voters, ...m.learners].map((x) => x.id));
-        for (const x of [...this.#members.voters, ...this.#members.learners]) {
-          if (!next.has(x.id)) this.#removedPeers.add(x.id);
-        }
-        for (const id of next) this.#removedPeers.delete(id);
-        this.#members = m;
-        this.transport.setPeers(addressBook(m));
+        this.#setMembers(m);
       },
       maybeCompact: (busy: boolean) => this.#maybeCompact(busy),
       installSnapshot: (rd: Ready) => this.#installSnapshot(rd),
@@ -414,8 +431,7 @@ export class Region {
   async #installSnapshot(rd: Ready): Promise<void> {
     const snap = rd.snapshot!;
     const staged = this.#snapshots.take(snap.data);
-    this.#members = staged.membership;
-    this.transport.setPeers(addressBook(staged.membership));
+    this.#setMembers(staged.membership);
     await this.apply.install({ ...snap.meta, ...staged });
     this.log.info("snapshot installed", {
       index: snap.meta.index,

@@ -108,6 +108,19 @@ Deno.test("members join, get promoted, leave, and leadership moves on request", 
       const w = await put(n4!.url, "from-removed", 1);
       assert.equal(w.status, 503);
       assert.match(w.body.error.message, /removed from the cluster/);
+      // Added back, it serves again (a 410 it saw is no verdict for life).
+      const back = await call(`${c.node(l).url}/v1/cluster/members`, "POST", {
+        id: "n4",
+        url,
+        learner: true,
+      });
+      assert.equal(back.status, 200);
+      await until("n4 to serve again", async () => {
+        const ready = await fetch(`${n4!.url}/readyz`);
+        await ready.body?.cancel();
+        return ready.status === 200 ? true : undefined;
+      });
+      assert.equal((await call(`${c.node(l).url}/v1/cluster/members/n4`, "DELETE")).status, 200);
       await n4!.kill();
       assert.equal((await put(c.node(l).url, "after-remove", 1)).status, 200);
       const status = await (await fetch(`${c.node(l).url}/v1/cluster`)).json();
@@ -151,6 +164,17 @@ Deno.test("a member removed while down learns it when it comes back", opts, asyn
     const w = await put(gone.url, "from-removed", 1);
     assert.equal(w.status, 503);
     assert.equal((await put(c.node(leader).url, "after", 1)).status, 200);
+    // Added back (as a learner), a leader replicates to it again: it serves.
+    const back = await call(`${c.node(leader).url}/v1/cluster/members`, "POST", {
+      id: gone.spec.id,
+      url: gone.url,
+      learner: true,
+    });
+    assert.equal(back.status, 200);
+    await until("the re-added node to serve", async () => {
+      const g = await get(gone.url, "after", "stale");
+      return g.status === 200 ? true : undefined;
+    });
   } catch (e) {
     console.error(c.describe());
     throw e;

@@ -125,3 +125,25 @@ for (const [what, staleOf] of Object.entries(STALE)) {
     assertSameState(c, leader, lagging);
   });
 }
+
+Deno.test("a membership change after a snapshot install applies on the snapshot's membership", async () => {
+  const c = await Cluster.create({ snapshotEntries: 10 });
+  const leader = await c.elect("n1");
+  const lag = "n3";
+  c.isolate(lag);
+  await c.until(c.engine(leader).addMember({ id: "n4", url: "http://n4", learner: true }));
+  for (let i = 0; i < 40; i++) await c.until(c.engine(leader).asyncWrite(put("seq", i)));
+  c.heal();
+  for (let i = 0; i < 100 && c.region(lag).appliedIndex < c.region(leader).appliedIndex; i++) {
+    await c.tick();
+  }
+  assert.ok(c.node(lag).metrics.snapshotsReceived.value() > 0, "caught up through a snapshot");
+  await c.until(c.engine(leader).addMember({ id: "n5", url: "http://n5", learner: true }));
+  for (let i = 0; i < 100 && c.region(lag).appliedIndex < c.region(leader).appliedIndex; i++) {
+    await c.tick();
+  }
+  // It used to add n5 to its pre-snapshot membership: n4 dropped out, and
+  // its streams were refused as a removed node's.
+  assert.deepEqual(c.region(lag).members, c.region(leader).members);
+  assert.equal(c.region(lag).isRemovedPeer("n4"), false);
+});
