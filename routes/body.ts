@@ -86,10 +86,11 @@ export function parseJson(bytes: Uint8Array): unknown {
 }
 
 /**
- * A number a double cannot hold exactly has 16 or more digits or an
- * exponent; text without either (nearly every body) is parsed once.
+ * A number a double cannot hold exactly has 16 or more significant digits
+ * (a dot may split them) or an exponent; text without either (nearly every
+ * body) is parsed once.
  */
-const MAY_BE_INEXACT = /\d{16}|[eE][+-]?\d/;
+const MAY_BE_INEXACT = /\d(?:\.?\d){15}|\d[eE][+-]?\d/;
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
@@ -105,10 +106,11 @@ function needsNumberText(text: string): boolean {
     else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {
       NUMBER.lastIndex = i;
       const token = NUMBER.exec(text)![0];
+      i += token.length - 1;
+      if (token.length < 16 && !/[eE]/.test(token)) continue; // exact as a double
       const n = Number(token);
       if (!Number.isFinite(n)) throw invalid(`Number ${token} is out of range`);
       inexact ||= digitsOf(token) !== digitsOf(String(n));
-      i += token.length - 1;
     }
   }
   return inexact;

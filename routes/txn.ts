@@ -37,8 +37,25 @@ function toOp(op: TxnBody["success"][number], limits: Limits): TxnOp {
   return { op: "put", key, value: serializeValue(op.value, limits.maxValueBytes) };
 }
 
+/** True when `v` holds a number kept as its text (a double would round it). */
+function holdsExactNumber(v: unknown): boolean {
+  const isRaw = (JSON as unknown as { isRawJSON(x: unknown): boolean }).isRawJSON;
+  const stack = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (isRaw(x)) return true;
+    if (x !== null && typeof x === "object") stack.push(...Object.values(x));
+  }
+  return false;
+}
+
 function toCompare(c: TxnBody["compare"][number], limits: Limits): Compare {
   const key = checkKey(c.key, limits.maxKeyBytes);
+  // Compares parse both sides as JSON, numbers as doubles: one a double
+  // would round would match values it is not (…890 against a stored …891).
+  if (c.target === "value" && holdsExactNumber(c.value)) {
+    throw invalid("A value compare cannot hold a number a double would round; compare modIndex");
+  }
   // A value compare is against the stored JSON text, so encode it the same way.
   const value = c.target === "value" ? serializeValue(c.value, limits.maxValueBytes) : c.value;
   return { key, target: c.target, op: c.op, value };

@@ -150,6 +150,23 @@ Deno.test("POST /v1/txn", async (t) => {
     assert.equal((await app.request("/v1/txn", txn({ failure: gets(63) }))).status, 200);
   });
 
+  await t.step("a value compare with a number a double would round is a 400", async () => {
+    const { app, engine } = await withKeys();
+    const before = engine.commands.length;
+    const cmp = (value: string) =>
+      app.request(
+        "/v1/txn",
+        jsonInit(
+          "POST",
+          `{"compare":[{"key":"a","target":"value","op":"==","value":${value}}]}`,
+        ),
+      );
+    assert.equal((await cmp("12345678901234567890")).status, 400);
+    assert.equal((await cmp('{"n":[0.1000000000000000055511151231257827]}')).status, 400);
+    assert.equal(engine.commands.length, before);
+    assert.equal((await cmp("1e2")).status, 200, "exact as a double");
+  });
+
   await t.step("keys and values are checked like single-key writes", async () => {
     const { app, engine } = await withKeys(["--max-value-bytes", "5"]);
     const cases: [unknown, number][] = [
