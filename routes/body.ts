@@ -21,7 +21,7 @@ export function isJsonMediaType(header: string | undefined): boolean {
 }
 
 /** How far past the limit an oversized chunked body is counted (then cut off). */
-export const COUNT_PAST_LIMIT = 64 * 1024 * 1024;
+export const COUNT_PAST_LIMIT = 16 * 1024 * 1024;
 
 /**
  * Reads at most `limit` bytes of `body`. Past the limit the bytes are only

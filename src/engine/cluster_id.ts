@@ -8,6 +8,8 @@
  * @module
  */
 
+import { writeDurably } from "../storage/data_dir.ts";
+
 const ID_RE = /^[0-9a-f]{16}$/;
 
 /** The founders' id: a hash of the initial membership. */
@@ -42,8 +44,9 @@ export class ClusterIdentity {
     );
   }
 
+  /** Durably: a joiner that adopted the cluster's id must keep it through a crash. */
   save(): Promise<void> {
-    return Deno.writeTextFile(this.file, `${this.id}\n`);
+    return writeDurably(this.file, `${this.id}\n`);
   }
 
   /**

@@ -22,7 +22,7 @@ import { PeerFsm } from "./peer_fsm.ts";
 import { SnapshotStage } from "./snapshot_stage.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { ForwardQueue } from "./forward_queue.ts";
-import { compactionTarget } from "./compaction.ts";
+import { COMPACT_STEP, compactionTarget } from "./compaction.ts";
 import { Reads } from "./reads.ts";
 import type { ReadIndexQueue } from "./read_index_queue.ts";
 import { addressBook, addressBookOf, toConfState } from "./membership.ts";
@@ -141,13 +141,16 @@ export class Region {
   }
 
   /**
-   * The only voter campaigns at once instead of after an election timeout
-   * (etcd fast-forwards its ticks the same way): a single node is ready in
-   * milliseconds, not ~1.5 s after it starts.
+   * A restarted node whose log says it is the only voter campaigns at once
+   * instead of after an election timeout (etcd fast-forwards its ticks the
+   * same way): ready in milliseconds, not ~1.5 s. Not a brand-new data dir:
+   * a joiner started without `--peers` also sees itself alone, and must
+   * hear from the cluster's leader first, not lead a cluster of its own.
    */
   campaignIfAlone(): void {
     const { voters } = this.#members;
     if (voters.length !== 1 || voters[0]!.id !== this.id || this.isLeader()) return;
+    if (this.node.status().term === 0) return; // a new data dir
     this.node.campaign();
     this.fsm.kick();
   }
@@ -420,7 +423,11 @@ export class Region {
     // memory; 1,600 overwrites of a 1 MiB value exhausted the heap).
     const max = this.opts.logUnitsMax ?? LOG_UNITS_MAX;
     if (mem.dataUnits() > max) {
-      const point = mem.compactionPointFor(max / 2, durable);
+      // A step at a time, as by count: a big drop is many commits to wait for.
+      const point = Math.min(
+        mem.compactionPointFor(max / 2, durable),
+        snapshotIndex + COMPACT_STEP,
+      );
       if (point > snapshotIndex) index = Math.max(index ?? 0, point);
     }
     if (index === null) return;

@@ -29,8 +29,10 @@ export async function claimDataDir(dir: string, id: string): Promise<DataDirClai
   const locked = await Promise.race([
     lockFile.lock(true).then(() => true),
     new Promise<false>((r) => timer = setTimeout(() => r(false), LOCK_WAIT_MS)),
-  ]);
-  clearTimeout(timer);
+  ]).catch((e) => {
+    lockFile.close();
+    throw new DataDirError(`Cannot lock data dir ${dir}: ${(e as Error).message}`);
+  }).finally(() => clearTimeout(timer));
   if (!locked) {
     lockFile.close();
     throw new DataDirError(`Data dir ${dir} is in use by another process`);
@@ -52,9 +54,35 @@ async function checkOwner(file: string, id: string): Promise<void> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  if (owner === null) return await Deno.writeTextFile(file, `${id}\n`);
+  // Empty: a crash while it was first written (before this was durable).
+  if (owner === null || owner === "") return await writeDurably(file, `${id}\n`);
   if (owner !== id) {
     throw new DataDirError(`Data dir ${file.slice(0, -8)} belongs to node "${owner}", not "${id}"`);
+  }
+}
+
+/**
+ * Writes `text` to `file` so that a crash leaves the old content or the
+ * new, never a torn or empty file: a temp file, fsync, rename, and fsync of
+ * the directory (the rename itself).
+ */
+export async function writeDurably(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    await f.write(new TextEncoder().encode(text));
+    await f.sync();
+  } finally {
+    f.close();
+  }
+  await Deno.rename(tmp, file);
+  const dir = await Deno.open(file.slice(0, file.lastIndexOf("/")) || ".", { read: true });
+  try {
+    await dir.sync();
+  } catch {
+    /* a file system without directory fsync */
+  } finally {
+    dir.close();
   }
 }
 

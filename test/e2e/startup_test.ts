@@ -83,30 +83,41 @@ Deno.test("startup refusals", opts, async (t) => {
   }
 });
 
-Deno.test("a single node campaigns at once, not after an election timeout", opts, async () => {
-  const root = await Deno.makeTempDir({ prefix: "raftkv-startup-" });
-  const port = freePort();
-  // A 100 s election timeout: ready within the wait below only by campaigning at start.
-  const args = ["--listen", `127.0.0.1:${port}`, "--data-dir", root, "--tick-ms", "1000"];
-  const node = new TestNode({ id: "n1", port, dataDir: root }, [
-    ...args,
-    "--election-ticks",
-    "100",
-    "--heartbeat-ticks",
-    "10",
-  ], {});
-  try {
-    for (const round of ["fresh", "restarted"]) {
-      node.start();
-      await until(`a ${round} single node ready`, async () => {
-        const res = await fetch(`${node.url}/readyz`).catch(() => null);
+Deno.test(
+  "a restarted single node campaigns at once, not after an election timeout",
+  opts,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "raftkv-startup-" });
+    const port = freePort();
+    const base = ["--listen", `127.0.0.1:${port}`, "--data-dir", root];
+    const ready = (what: string, n: TestNode) =>
+      until(what, async () => {
+        const res = await fetch(`${n.url}/readyz`).catch(() => null);
         await res?.body?.cancel();
         return res?.ok || undefined;
       }, 20_000);
-      await node.kill();
+    // New: the usual election timeout (a joiner without --peers must not lead alone).
+    const fresh = new TestNode({ id: "n1", port, dataDir: root }, base, {});
+    // Restarted with a 100 s election timeout: ready in time only by campaigning at start.
+    const slow = new TestNode({ id: "n1", port, dataDir: root }, [
+      ...base,
+      "--tick-ms",
+      "1000",
+      "--election-ticks",
+      "100",
+      "--heartbeat-ticks",
+      "10",
+    ], {});
+    try {
+      fresh.start();
+      await ready("a new single node ready", fresh);
+      await fresh.kill();
+      slow.start();
+      await ready("the restarted single node ready", slow);
+    } finally {
+      await fresh.kill();
+      await slow.kill();
+      await Deno.remove(root, { recursive: true }).catch(() => {});
     }
-  } finally {
-    await node.kill();
-    await Deno.remove(root, { recursive: true }).catch(() => {});
-  }
-});
+  },
+);
