@@ -122,7 +122,8 @@ function appendSpan(jobs: readonly WriteJob[], w: RaftWrite): Span | undefined {
       [ATTR.entries]: w.entries.length,
       [ATTR.bytes]: w.entries.reduce((n, e) => n + e.data.length, 0),
       [ATTR.region]: REGION_ID,
-      [ATTR.term]: w.hardState?.term ?? 0,
+      // The entries' term (the hard state is written only when it changes).
+      [ATTR.term]: w.entries.at(-1)?.term ?? w.hardState?.term ?? 0,
     },
     links: [...t.links],
   }, t.ctx);

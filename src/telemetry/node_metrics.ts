@@ -14,6 +14,7 @@ export function createNodeMetrics(registry = new Registry()) {
   m.watchers.set(0);
   for (const outcome of PROPOSAL_OUTCOMES) m.proposals.init({ outcome });
   for (const engine of ["raft", "data"]) m.kvCommits.init({ engine });
+  m.readIndex.init({ outcome: "ok" });
   return m;
 }
 
