@@ -110,27 +110,18 @@ async function main(): Promise<void> {
   onRemoved = () => region.markRemoved();
   identity.fresh = () => region.appliedIndex === 0;
   await identity.save();
-  const refusedClusters = new Set<string>();
   const peerApp = createPeerApp(router, {
     selfId: config.id,
     isRemoved: (id) => region.isRemovedPeer(id),
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
-    // A node that has applied entries talks to its own cluster only (etcd
-    // refuses a different cluster id too): founders started with different
-    // --peers, or another cluster's node at a reused address, show up here.
-    acceptsCluster: (id, from) => {
-      if (id === undefined || id === identity.id || identity.fresh()) return true;
-      if (!refusedClusters.has(`${from}/${id}`)) {
-        refusedClusters.add(`${from}/${id}`);
-        log.warn("refused a peer of another cluster", {
-          peer: from,
-          clusterId: id,
-          ours: identity.id,
-        });
-      }
-      return false;
-    },
+    acceptsCluster: (id, from) =>
+      identity.accepts(
+        id,
+        from,
+        (peer, clusterId) =>
+          log.warn("refused a peer of another cluster", { peer, clusterId, ours: identity.id }),
+      ),
     clusterSeen: (id) =>
       void identity.adopt(id).then((changed) => {
         if (!changed) return;

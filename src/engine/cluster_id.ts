@@ -49,6 +49,30 @@ export class ClusterIdentity {
     return writeDurably(this.file, `${this.id}\n`);
   }
 
+  /** Peers already refused, by sender and id (each is logged once). */
+  readonly #refused = new Set<string>();
+
+  /**
+   * Whether a stream presenting cluster `id` may open. A node that has
+   * applied entries talks to its own cluster only (etcd refuses another
+   * cluster id too): founders started with different `--peers`, or another
+   * cluster's node at a reused address. `refused` is told once per sender
+   * and id.
+   */
+  accepts(
+    id: string | undefined,
+    from: string | undefined,
+    refused: (peer: string | undefined, id: string) => void,
+  ): boolean {
+    if (id === undefined || id === this.id || this.fresh()) return true;
+    const key = `${from}/${id}`;
+    if (!this.#refused.has(key)) {
+      this.#refused.add(key);
+      refused(from, id);
+    }
+    return false;
+  }
+
   /**
    * A peer presented `id`: a fresh node takes the first one that differs
    * from its own guess. Returns true when the id changed.

@@ -41,3 +41,23 @@ Deno.test("cluster id: founders agree, a fresh joiner adopts once and keeps it",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cluster id: a node that applied entries refuses other clusters, logging each once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "raftkv-clusterid-" });
+  try {
+    const me = await ClusterIdentity.load(dir, founders);
+    const other = "0123456789abcdef";
+    const told: string[] = [];
+    const refused = (peer: string | undefined, id: string) => told.push(`${peer}/${id}`);
+    me.fresh = () => true;
+    assert.equal(me.accepts(other, "x9", refused), true, "a fresh node may still join");
+    me.fresh = () => false;
+    assert.equal(me.accepts(me.id, "n2", refused), true);
+    assert.equal(me.accepts(undefined, "n2", refused), true, "an older node sends none");
+    assert.equal(me.accepts(other, "x9", refused), false);
+    assert.equal(me.accepts(other, "x9", refused), false);
+    assert.deepEqual(told, [`x9/${other}`]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
