@@ -9,10 +9,10 @@
  */
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import type { Entry } from "../raft/types.ts";
-import { decodeConfChange } from "../raft/conf_change.ts";
-import { decodeCommand } from "../kv/codec.ts";
+import { tryDecodeConfChange } from "../raft/conf_change.ts";
+import { CommandDecodeError, decodeCommand } from "../kv/codec.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
-import type { KvRecord, KvResult } from "../kv/types.ts";
+import type { KvCommand, KvRecord, KvResult } from "../kv/types.ts";
 import type { KvDataEngine, Membership } from "../storage/stores.ts";
 import { failpoints } from "../failpoints/registry.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
@@ -121,16 +121,28 @@ export class ApplyFsm {
     this.#persist();
   }
 
+  /**
+   * Entry data that does not decode (only a forged append can carry it: the
+   * leader encodes every entry) is a no-op on every node alike, logged,
+   * not an exit: an exit would come back at each replay, on every node.
+   */
   #applyEntry(e: Entry): KvResult | null {
     if (e.type === "conf") {
-      this.membership = applyConfChange(
-        this.membership,
-        decodeConfChange(e.data),
-      );
+      const cc = tryDecodeConfChange(e.data);
+      if (cc) this.membership = applyConfChange(this.membership, cc);
+      else undecodable(e);
       return null;
     }
     if (e.data === "") return null;
-    return this.sm.apply(e.index, decodeCommand(e.data));
+    let cmd: KvCommand;
+    try {
+      cmd = decodeCommand(e.data);
+    } catch (err) {
+      if (!(err instanceof CommandDecodeError)) throw err;
+      undecodable(e);
+      return null;
+    }
+    return this.sm.apply(e.index, cmd);
   }
 
   /** One kv-engine commit at a time; changes made meanwhile join the next. */
@@ -211,6 +223,16 @@ export class ApplyFsm {
       span.end();
     }
   }
+}
+
+function undecodable(e: Entry): void {
+  console.error(JSON.stringify({
+    level: "error",
+    msg: "log entry does not decode; applied as a no-op",
+    index: e.index,
+    term: e.term,
+    type: e.type,
+  }));
 }
 
 async function* inBatches(

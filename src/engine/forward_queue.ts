@@ -41,10 +41,14 @@ export class ForwardQueue {
     return { id, done };
   }
 
-  /** Settles the waiter a reply names (unknown ids: already timed out). */
-  settle(r: ForwardReply): void {
+  /**
+   * Settles the waiter a reply names (unknown ids: already timed out), if
+   * the reply comes `from` the leader the write went to: ids count from 1,
+   * and no other node may say how a write ended.
+   */
+  settle(r: ForwardReply, from: string): void {
     const w = this.#waiters.get(r.id);
-    if (!w) return;
+    if (!w || w.leader !== from) return;
     this.#waiters.delete(r.id);
     if (r.error) w.reject(toError(r.error));
     else w.resolve({ index: r.index!, result: (r.result ?? null) as KvResult });

@@ -11,7 +11,7 @@ import type { RawNode } from "../raft/raw_node.ts";
 import type { Ready } from "../raft/ready.ts";
 import type { Message } from "../raft/messages.ts";
 import type { Entry, SoftState } from "../raft/types.ts";
-import { decodeConfChange } from "../raft/conf_change.ts";
+import { tryDecodeConfChange } from "../raft/conf_change.ts";
 import type { Transport } from "../transport/transport.ts";
 import { failpoints } from "../failpoints/registry.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
@@ -216,10 +216,10 @@ export class PeerFsm {
     }
     for (const e of entries) {
       if (e.type !== "conf") continue;
-      this.#handedMembership = applyConfChange(
-        this.#handedMembership,
-        decodeConfChange(e.data),
-      );
+      // Undecodable (forged) data is a no-op, as in the core and the ApplyFsm.
+      const cc = tryDecodeConfChange(e.data);
+      if (!cc) continue;
+      this.#handedMembership = applyConfChange(this.#handedMembership, cc);
       this.hooks.membership(this.#handedMembership);
     }
     this.apply.enqueue(entries, t);

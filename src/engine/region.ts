@@ -312,8 +312,12 @@ export class Region {
   }
 
   receiveForwards(frame: ForwardFrame): void {
-    if (frame.replies) { for (const r of frame.replies) this.forwards.settle(r); }
-    if (frame.forwards) this.serveForwards(frame.from, frame.forwards);
+    if (frame.replies) { for (const r of frame.replies) this.forwards.settle(r, frame.from); }
+    // Writes are taken from members only (a removed or unknown node's are dropped).
+    const m = this.#members;
+    const member = m.voters.some((v) => v.id === frame.from) ||
+      m.learners.some((l) => l.id === frame.from);
+    if (frame.forwards && member) this.serveForwards(frame.from, frame.forwards);
   }
 
   receiveMessages(batch: MessageBatch, ctx: Context): void {

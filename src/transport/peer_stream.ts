@@ -260,7 +260,15 @@ export class PeerStream {
       return;
     }
     // Under the member URL as given (a path prefix, e.g. behind a proxy, stays).
-    const url = new URL(`${this.opts.url.replace(/\/+$/, "")}/raft/v1/stream`);
+    let url: URL;
+    try {
+      url = new URL(`${this.opts.url.replace(/\/+$/, "")}/raft/v1/stream`);
+    } catch {
+      // A member URL that is no URL (a forged conf change): unreachable, never
+      // an exception here (this runs in a microtask: it would end the process).
+      this.#connecting = [];
+      return this.#unreachable(`member URL ${JSON.stringify(this.opts.url)} is not a URL`);
+    }
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const { headers } = this.opts;
     const ws = new StreamSocket(url, typeof headers === "function" ? headers() : headers);

@@ -16,7 +16,8 @@ const CHUNK_RECORDS = 512;
 const CHUNK_UNITS = 4 * 1024 * 1024;
 
 const id = z.string().regex(/^[a-z0-9-]{1,32}$/);
-const idx = z.number().int().nonnegative();
+// At most 2^52, as on the message wire (`wire.ts` MAX_IDX).
+const idx = z.number().int().nonnegative().max(2 ** 52);
 const member = z.object({ id, url: z.string().url() }).strict();
 const header = z.object({
   region: z.number().int().positive(),
@@ -85,6 +86,7 @@ export async function decodeSnapshot(
   for await (const text of lines(body)) {
     if (!head) {
       head = header.parse(JSON.parse(text));
+      checkMembership(head);
       continue;
     }
     const l = line.parse(JSON.parse(text));
@@ -95,6 +97,16 @@ export async function decodeSnapshot(
       );}
   }
   throw new RangeError("Snapshot stream was cut before its end line");
+}
+
+/** The members (with URLs) are exactly the snapshot's confState. */
+function checkMembership(h: SnapshotHeader): void {
+  const ids = (ms: readonly { id: string }[]) => ms.map((m) => m.id).sort().join(",");
+  const { voters, learners } = h.meta.confState;
+  if (
+    ids(h.membership.voters) !== [...voters].sort().join(",") ||
+    ids(h.membership.learners) !== [...learners].sort().join(",")
+  ) throw new RangeError("Snapshot membership does not match its confState");
 }
 
 async function* lines(

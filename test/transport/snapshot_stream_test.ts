@@ -46,3 +46,12 @@ Deno.test("big values go in bounded lines and come back whole", async () => {
   assert.ok(lines.length > 5, `${lines.length} lines`);
   assert.ok(lines.every((n) => n < 20 * 1024 * 1024), `longest ${Math.max(...lines)}`);
 });
+
+Deno.test("a snapshot whose membership is not its confState, or whose index is past 2^52, is refused", async () => {
+  const empty = { ...snapshotOf([]), membership: { voters: [], learners: [] } };
+  await assert.rejects(decodeSnapshot(encodeSnapshot(head, empty)), /does not match its confState/);
+  const far = snapshotOf([]);
+  const huge = { ...far, meta: { ...far.meta, index: Number.MAX_SAFE_INTEGER } };
+  await assert.rejects(decodeSnapshot(encodeSnapshot(head, huge)));
+  assert.equal((await decodeSnapshot(encodeSnapshot(head, snapshotOf([])))).records.length, 0);
+});

@@ -13,14 +13,6 @@ const ALL: Message[] = [
   { ...env, type: "preVoteResp", reject: false },
   { ...env, type: "heartbeat", commit: 5, context: "r-1" },
   { ...env, type: "heartbeatResp", context: "" },
-  {
-    ...env,
-    type: "snap",
-    snapshot: {
-      meta: { index: 9, term: 3, confState: { voters: ["n1"], learners: [] } },
-      data: "",
-    },
-  },
   { ...env, type: "readIndex", context: "c" },
   { ...env, type: "readIndexResp", context: "c", index: 9, reject: false },
   { ...env, type: "timeoutNow" },
@@ -52,10 +44,19 @@ Deno.test("wire: malformed batches are rejected at the gateway", async (t) => {
       region: 1,
       messages: [{ ...ALL[0], entries: [{ ...entry, x: 1 }] }],
     }],
-    ["a snapshot without confState", {
+    ["a snapshot message (snapshots have their own route)", {
       region: 1,
-      messages: [{ ...env, type: "snap", snapshot: { meta: { index: 1, term: 1 }, data: "" } }],
+      messages: [{
+        ...env,
+        type: "snap",
+        snapshot: {
+          meta: { index: 9, term: 3, confState: { voters: ["n1"], learners: [] } },
+          data: "x",
+        },
+      }],
     }],
+    ["a term past 2^52", { region: 1, messages: [{ ...ALL[6], term: 2 ** 52 + 1 }] }],
+    ["a commit index past 2^52", { region: 1, messages: [{ ...ALL[6], commit: 2 ** 53 - 1 }] }],
     ["prototype keys", { region: 1, messages: [{ ...env, type: "toString" }] }],
   ];
   for (const [name, value] of bad) {
