@@ -13,13 +13,25 @@ export interface StagedSnapshot {
   readonly membership: Membership;
 }
 
+/** Snapshots held at most (the oldest staged goes first). */
+const MAX_STAGED = 4;
+
 export class SnapshotStage {
   #staged = new Map<string, StagedSnapshot>();
 
   /** Stages `records`; returns the token the core's MsgSnap carries as data. */
   stage(h: SnapshotHeader, records: KvRecord[]): string {
     const token = `staged-${h.meta.index}-${h.meta.term}`;
+    this.#staged.delete(token);
     this.#staged.set(token, { records, membership: h.membership });
+    // Bounded: snapshots the core drops (stale, or forged on an open peer
+    // port) would otherwise stay until the next install. A leader sends one
+    // at a time; the one the core accepted is installed in the same turn of
+    // the loop, long before MAX_STAGED newer ones could arrive.
+    for (const old of this.#staged.keys()) {
+      if (this.#staged.size <= MAX_STAGED) break;
+      this.#staged.delete(old);
+    }
     return token;
   }
 

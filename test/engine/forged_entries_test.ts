@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT } from "@opentelemetry/api";
 import { ForwardQueue } from "../../src/engine/forward_queue.ts";
+import { SnapshotStage } from "../../src/engine/snapshot_stage.ts";
 import { Cluster, put, settle } from "./_harness.ts";
 
 Deno.test("undecodable entry data applies as a no-op", async (t) => {
@@ -46,4 +47,19 @@ Deno.test("a forwarded write's outcome is taken from the leader it went to only"
   assert.equal(q.size, 1, "another node cannot settle it");
   q.settle({ id, index: 7, result: null }, "n1");
   assert.deepEqual(await done, { index: 7, result: null });
+});
+
+Deno.test("staged snapshots are bounded: the oldest staged goes first", () => {
+  const stage = new SnapshotStage();
+  const h = (index: number) => ({
+    region: 1,
+    from: "n1",
+    to: "n2",
+    term: 1,
+    meta: { index, term: 1, confState: { voters: ["n1"], learners: [] } },
+    membership: { voters: [{ id: "n1", url: "http://h:1" }], learners: [] },
+  });
+  const tokens = Array.from({ length: 10 }, (_, i) => stage.stage(h(i + 1), []));
+  assert.throws(() => stage.take(tokens[5]!), /No staged snapshot/);
+  assert.equal(stage.take(tokens[9]!).records.length, 0);
 });
