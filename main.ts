@@ -17,6 +17,9 @@ import { createHandler } from "./routes/app.ts";
 import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 import { claimDataDir, DataDirError } from "./src/storage/data_dir.ts";
 
+/** How long shutdown waits for connections still sending a request. */
+const SERVER_CLOSE_MS = 2000;
+
 /** A start that cannot go on: one clear line, exit 1 (2 is for bad flags). */
 function cannotStart(message: string): never {
   console.error(`raftkv: ${message}`);
@@ -154,13 +157,16 @@ async function main(): Promise<void> {
   ticker.start(() => router.tick());
   region.campaignIfAlone();
 
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const shutdown = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      // Ctrl-C reaches `deno task` and this process both, and the task
+      // forwards it too: a copy within a second is the same signal.
+      if (performance.now() - stoppingSince < 1000) return;
       log.warn("second signal: stopping at once", { signal });
       Deno.exit(1);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     log.info("shutting down", { signal });
     // Whatever hangs (a stuck disk), the process still ends.
     const limitMs = config.requestTimeoutMs + 4 * electionMs + 2000;
@@ -177,7 +183,13 @@ async function main(): Promise<void> {
     }
     const leader = await engine.handOffLeadership();
     if (leader) log.info("leadership handed off", { leader });
-    await server.shutdown();
+    // Every answer is out; a client still sending a request (stalled
+    // mid-body) is not waited for beyond a moment.
+    let late: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      server.shutdown(),
+      new Promise((r) => late = setTimeout(r, SERVER_CLOSE_MS)),
+    ]).finally(() => clearTimeout(late));
     ticker.stop();
     await router.stop();
     region.transport.close();

@@ -65,6 +65,22 @@ async function countRest(reader: ReadableStreamDefaultReader<Uint8Array>, seen: 
   return seen;
 }
 
+/**
+ * Reads a body; a body that breaks off (the client went away, a malformed
+ * chunk) is a 400, not a 500 with a stack trace per request in the log.
+ */
+export async function readBody(
+  read: () => Promise<ArrayBuffer | Uint8Array<ArrayBuffer>>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    const b = await read();
+    return b instanceof Uint8Array ? b : new Uint8Array(b);
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw invalid(`Request body could not be read: ${(e as Error).message ?? e}`);
+  }
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Strict UTF-8 then JSON; either failure is a 400. */
@@ -181,9 +197,9 @@ export function jsonBody(limit: number): MiddlewareHandler<AppEnv> {
     }
     // A declared length within the limit is what the server reads (HTTP
     // framing), so one read does; a chunked body is counted as it streams.
-    const bytes = declared === undefined
-      ? await readLimited(c.req.raw.body, limit)
-      : new Uint8Array(await c.req.raw.arrayBuffer());
+    const bytes = await readBody(
+      () => declared === undefined ? readLimited(c.req.raw.body, limit) : c.req.raw.arrayBuffer(),
+    );
     c.set("rawBody", bytes);
     c.set("json", parseJson(bytes));
     await next();

@@ -9,7 +9,7 @@
  * @module
  */
 import { NotLeaderError } from "../src/engine/errors.ts";
-import { isJsonMediaType, parseJson } from "./body.ts";
+import { isJsonMediaType, parseJson, readBody } from "./body.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, toApiError } from "./errors.ts";
 import { KEY_ROUTE, PREFIX, putAnswer, putCommand } from "./kv.ts";
@@ -52,7 +52,7 @@ export function createFastPut(
     let bytes: Uint8Array<ArrayBuffer> | undefined;
     let res: Response;
     try {
-      bytes = new Uint8Array(await req.arrayBuffer());
+      bytes = await readBody(() => req.arrayBuffer());
       const cmd = putCommand({
         url: req.url,
         ifMatch: req.headers.get("if-match") ?? undefined,

@@ -11,7 +11,7 @@ import { invalid } from "./errors.ts";
 import { renderRange } from "./render.ts";
 import { expectResult, indexHeader, json } from "./respond.ts";
 import { CursorPayload, DeleteRangeQuery, RangeQuery } from "./schemas.ts";
-import { checkBound, parseQuery } from "./validate.ts";
+import { checkBound, noPreconditions, parseQuery } from "./validate.ts";
 
 /** The range route pattern (also the metrics label). */
 export const RANGE_ROUTE = "/v1/kv";
@@ -121,6 +121,7 @@ export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.delete(RANGE_ROUTE, async (c) => {
+    noPreconditions(c.req.raw.headers);
     const q = parseQuery(c.req.url, DeleteRangeQuery);
     const range = toKeyRange(q, config.maxKeyBytes);
     if (range.start === "" && range.end === null && !q.all) {

@@ -12,7 +12,7 @@ import { invalid, tooLarge } from "./errors.ts";
 import { renderTxn } from "./render.ts";
 import { expectResult, indexHeader, json } from "./respond.ts";
 import { NoQuery, TxnBody } from "./schemas.ts";
-import { checkKey, parseQuery, serializeValue } from "./validate.ts";
+import { checkKey, noPreconditions, parseQuery, serializeValue } from "./validate.ts";
 
 /** The txn route pattern (also the metrics label). */
 export const TXN_ROUTE = "/v1/txn";
@@ -116,6 +116,7 @@ async function checkAnswerSize(cmd: TxnCommand, engine: AppDeps["engine"]): Prom
 export function createTxnRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post(TXN_ROUTE, jsonBody(deps.config.maxBodyBytes), async (c) => {
+    noPreconditions(c.req.raw.headers);
     parseQuery(c.req.url, NoQuery);
     const cmd = toTxnCommand(c.get("json"), deps.config);
     await checkAnswerSize(cmd, deps.engine);

@@ -136,3 +136,14 @@ export function serializeValue(value: unknown, maxBytes: number): string {
   if (bytes > maxBytes) throw tooLarge("Value size", maxBytes, bytes);
   return text;
 }
+
+/**
+ * 400 when a request carries `If-Match` or `If-None-Match` where they mean
+ * nothing (a range delete, a txn: use its compares): a precondition the
+ * server ignored would let the write go ahead unconditionally.
+ */
+export function noPreconditions(headers: Headers): void {
+  for (const h of ["if-match", "if-none-match"]) {
+    if (headers.has(h)) throw invalid(`${h} is not taken here; a txn's compares are`);
+  }
+}

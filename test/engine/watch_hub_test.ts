@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CompactedError, UnavailableError } from "../../src/engine/errors.ts";
-import { WatchHub, type WatchOptions } from "../../src/engine/watch_hub.ts";
+import { MAX_WATCHERS, WatchHub, type WatchOptions } from "../../src/engine/watch_hub.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { prefixEnd } from "../../src/kv/key_order.ts";
 import type { KeyRange, KvCommand } from "../../src/kv/types.ts";
@@ -219,4 +219,16 @@ Deno.test("WatchHub replays exactly the changes a full log shows (seeded)", () =
     });
     assert.deepEqual(sink.got, want, `seed ${seed}`);
   }
+});
+
+Deno.test("WatchHub serves MAX_WATCHERS watches at most; a cancelled one frees its place", () => {
+  const { hub } = rig();
+  const watches = Array.from(
+    { length: MAX_WATCHERS },
+    () => hub.watch(ALL, null, new RecordingSink()),
+  );
+  assert.throws(() => hub.watch(ALL, null, new RecordingSink()), UnavailableError);
+  watches[0]!.cancel();
+  hub.watch(ALL, null, new RecordingSink());
+  assert.equal(hub.size, MAX_WATCHERS);
 });

@@ -418,6 +418,25 @@ Deno.test("PUT bodies", async (t) => {
     assert.equal(engine.commands.length, 0);
   });
 
+  await t.step("a body that breaks off is a 400, not a 500", async () => {
+    const { app, engine } = makeApp();
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        if (sent) return ctrl.error(new Error("connection reset"));
+        sent = true;
+        ctrl.enqueue(new TextEncoder().encode('{"value":'));
+      },
+    });
+    const res = await app.request("/v1/kv/k", {
+      method: "PUT",
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(res.status, 400);
+    assert.equal(engine.commands.length, 0);
+  });
+
   await t.step("an endless streamed body is cut off after COUNT_PAST_LIMIT", async () => {
     const { app, engine } = makeApp({ args: ["--max-body-bytes", "2000000"] });
     const mib = 1024 * 1024;

@@ -192,6 +192,16 @@ Deno.test("DELETE /v1/kv ranges", async (t) => {
     assert.deepEqual(keysOf(await page(app, "prefix=")), ["a", "c"]);
   });
 
+  await t.step("If-Match or If-None-Match on a range delete is a 400, not ignored", async () => {
+    const { app, engine } = await seeded(["p/1"]);
+    const before = engine.commands.length;
+    for (const h of [{ "if-match": '"1"' }, { "if-none-match": "*" }]) {
+      const res = await app.request("/v1/kv?prefix=p/", { method: "DELETE", headers: h });
+      assert.equal(res.status, 400);
+    }
+    assert.equal(engine.commands.length, before);
+  });
+
   await t.step("deletes [start, end)", async () => {
     const { app } = await seeded(["a", "b", "c", "d"]);
     const res = await app.request("/v1/kv?start=b&end=d", { method: "DELETE" });

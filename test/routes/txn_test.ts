@@ -167,6 +167,16 @@ Deno.test("POST /v1/txn", async (t) => {
     assert.equal((await cmp("1e2")).status, 200, "exact as a double");
   });
 
+  await t.step("If-Match or If-None-Match on a txn is a 400, not ignored", async () => {
+    const { app, engine } = await withKeys();
+    const before = engine.commands.length;
+    for (const h of [{ "if-match": '"1"' }, { "if-none-match": "*" }]) {
+      const init = jsonInit("POST", { success: [{ op: "put", key: "p", value: 1 }] }, h);
+      assert.equal((await app.request("/v1/txn", init)).status, 400);
+    }
+    assert.equal(engine.commands.length, before);
+  });
+
   await t.step("keys and values are checked like single-key writes", async () => {
     const { app, engine } = await withKeys(["--max-value-bytes", "5"]);
     const cases: [unknown, number][] = [
