@@ -153,11 +153,30 @@ async function main(): Promise<void> {
   } catch (e) { // taken since the probe
     cannotStart(`Cannot listen on ${config.listen.hostname}:${config.listen.port}: ${e}`);
   }
+  let stoppingSince: number | null = null;
+  // The accept loop ends on an error (out of file descriptors under a
+  // connection flood): the node listens again once it can, instead of
+  // ending on an uncaught rejection or staying up deaf.
+  const keepServing = (s: Deno.HttpServer) =>
+    void s.finished.catch((error) => {
+      if (stoppingSince !== null) return;
+      log.error("the server stopped accepting; listening again", { error: String(error) });
+      const retry = () => {
+        if (stoppingSince !== null) return;
+        try {
+          keepServing(server = serve());
+        } catch (e) {
+          log.warn("cannot listen yet", { error: String(e) });
+          setTimeout(retry, 1000);
+        }
+      };
+      setTimeout(retry, 200);
+    });
+  keepServing(server);
   const ticker = new IntervalTicker(config.tickMs);
   ticker.start(() => router.tick());
   region.campaignIfAlone();
 
-  let stoppingSince: number | null = null;
   const shutdown = async (signal: string) => {
     if (stoppingSince !== null) {
       // Ctrl-C reaches `deno task` and this process both, and the task

@@ -121,3 +121,55 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "out of file descriptors, a node listens again once connections close",
+  opts,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "raftkv-fds-" });
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const args = ["--listen", `127.0.0.1:${port}`, "--data-dir", root].join(" ");
+    const node = new Deno.Command("bash", {
+      // A low limit stands for a connection flood against a normal one.
+      args: [
+        "-c",
+        `ulimit -n 256 && exec "${Deno.execPath()}" run ${PERMS.join(" ")} ${MAIN} ${args}`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const conns: Deno.TcpConn[] = [];
+    try {
+      await until("the node ready", async () => {
+        const res = await fetch(`${url}/readyz`).catch(() => null);
+        await res?.body?.cancel();
+        return res?.ok || undefined;
+      }, 20_000);
+      // Past ~250 the accept loop meets EMFILE and the listener closes (refused).
+      for (let i = 0; i < 300; i++) {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
+        if (!c) break;
+        conns.push(c);
+      }
+      assert.ok(conns.length > 200, `${conns.length} connections`);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const c of conns.splice(0)) c.close();
+      await until("the node to answer again", async () => {
+        const res = await fetch(`${url}/v1/kv/k`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: '{"value":1}',
+        }).catch(() => null);
+        await res?.body?.cancel();
+        return res?.status === 200 || undefined;
+      }, 20_000);
+    } finally {
+      for (const c of conns) c.close();
+      node.kill("SIGKILL");
+      await node.stderr.cancel();
+      await node.status;
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    }
+  },
+);
