@@ -20,6 +20,15 @@ async function run(args: string[]): Promise<{ code: number; stderr: string }> {
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
+/** Waits (bounded) until the node at `url` answers /readyz 200. */
+function ready(what: string, url: string) {
+  return until(what, async () => {
+    const res = await fetch(`${url}/readyz`).catch(() => null);
+    await res?.body?.cancel();
+    return res?.ok || undefined;
+  }, 20_000);
+}
+
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
@@ -34,7 +43,7 @@ Deno.test("startup refusals", opts, async (t) => {
   );
   try {
     node.start();
-    await until("n1 ready", async () => (await fetch(`${node.url}/readyz`)).ok || undefined);
+    await ready("n1 ready", node.url);
 
     await t.step("a port in use: one line, exit 1, no data dir created", async () => {
       const r = await run(["--listen", `127.0.0.1:${port}`, "--data-dir", `${root}/other`]);
@@ -72,10 +81,7 @@ Deno.test("startup refusals", opts, async (t) => {
 
     await t.step("its own data dir, after the holder exited, starts", async () => {
       node.start();
-      await until(
-        "n1 ready again",
-        async () => (await fetch(`${node.url}/readyz`)).ok || undefined,
-      );
+      await ready("n1 ready again", node.url);
     });
   } finally {
     await node.kill();
@@ -90,12 +96,6 @@ Deno.test(
     const root = await Deno.makeTempDir({ prefix: "raftkv-startup-" });
     const port = freePort();
     const base = ["--listen", `127.0.0.1:${port}`, "--data-dir", root];
-    const ready = (what: string, n: TestNode) =>
-      until(what, async () => {
-        const res = await fetch(`${n.url}/readyz`).catch(() => null);
-        await res?.body?.cancel();
-        return res?.ok || undefined;
-      }, 20_000);
     // New: the usual election timeout (a joiner without --peers must not lead alone).
     const fresh = new TestNode({ id: "n1", port, dataDir: root }, base, {});
     // Restarted with a 100 s election timeout: ready in time only by campaigning at start.
@@ -110,10 +110,10 @@ Deno.test(
     ], {});
     try {
       fresh.start();
-      await ready("a new single node ready", fresh);
+      await ready("a new single node ready", fresh.url);
       await fresh.kill();
       slow.start();
-      await ready("the restarted single node ready", slow);
+      await ready("the restarted single node ready", slow.url);
     } finally {
       await fresh.kill();
       await slow.kill();
@@ -141,11 +141,7 @@ Deno.test(
     }).spawn();
     const conns: Deno.TcpConn[] = [];
     try {
-      await until("the node ready", async () => {
-        const res = await fetch(`${url}/readyz`).catch(() => null);
-        await res?.body?.cancel();
-        return res?.ok || undefined;
-      }, 20_000);
+      await ready("the node ready", url);
       // Past ~250 the accept loop meets EMFILE and the listener closes (refused).
       for (let i = 0; i < 300; i++) {
         const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
