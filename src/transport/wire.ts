@@ -85,10 +85,6 @@ const ENTRY: Record<string, FieldCheck> = {
   data: isStr,
 };
 
-function isIds(v: unknown): boolean {
-  return Array.isArray(v) && v.every(isId);
-}
-
 /** Envelope plus type fields, merged once (this runs for every message received). */
 const SHAPES: Record<string, Record<string, FieldCheck>> = Object.fromEntries(
   Object.entries(FIELDS).map(([type, fields]) => [type, { ...ENVELOPE, ...fields }]),
