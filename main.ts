@@ -6,7 +6,7 @@
 import { ConfigError, helpText, parseConfig } from "./src/config.ts";
 import { DenoRaftEngine } from "./src/storage/deno_raft_engine.ts";
 import { DenoKvDataEngine } from "./src/storage/deno_kv_data_engine.ts";
-import { createNode } from "./src/engine/node.ts";
+import { campaignIfAlone, createNode } from "./src/engine/node.ts";
 import { IntervalTicker } from "./src/engine/ticker.ts";
 import { HttpTransport } from "./src/transport/http_transport.ts";
 import { createPeerApp } from "./src/transport/peer_routes.ts";
@@ -110,12 +110,16 @@ async function main(): Promise<void> {
     },
   );
   log.term = () => region.term;
-  onRemoved = () => region.markRemoved();
+  onRemoved = () => {
+    if (region.view.toldRemoved()) {
+      log.error("this node was removed from the cluster; it serves no more requests");
+    }
+  };
   identity.fresh = () => region.appliedIndex === 0;
   await identity.save();
   const peerApp = createPeerApp(router, {
     selfId: config.id,
-    isRemoved: (id) => region.isRemovedPeer(id),
+    isRemoved: (id) => region.view.isRemovedPeer(id),
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
     acceptsCluster: (id, from) =>
@@ -175,7 +179,7 @@ async function main(): Promise<void> {
   keepServing(server);
   const ticker = new IntervalTicker(config.tickMs);
   ticker.start(() => router.tick());
-  region.campaignIfAlone();
+  campaignIfAlone(region);
 
   const shutdown = async (signal: string) => {
     if (stoppingSince !== null) {

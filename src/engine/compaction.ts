@@ -33,3 +33,35 @@ export function compactionTarget(
   if (over < 0 || (busy && over < COMPACT_STEP)) return null;
   return Math.min(durable - keep, snapshotIndex + COMPACT_STEP);
 }
+
+/**
+ * Code units of entry data the raft log may hold before it is compacted
+ * whatever its entry count: ~64-128 MB, 30-60 entries of 1 MiB values.
+ */
+export const LOG_UNITS_MAX = 64 * 1024 * 1024;
+
+/** What {@link sizeCompactionTarget} reads of the in-memory log. */
+export interface LogSize {
+  dataUnits(): number;
+  compactionPointFor(units: number, upTo: number): number;
+}
+
+/**
+ * The index to compact up to for the log's size, or null: big entries keep
+ * the log within `maxUnits` of data (it lives in memory; 1,600 overwrites
+ * of a 1 MiB value exhausted the heap), down to half of it, a step at a
+ * time as by count (a big drop is many commits to wait for).
+ */
+export function sizeCompactionTarget(
+  log: LogSize,
+  durable: number,
+  snapshotIndex: number,
+  maxUnits = LOG_UNITS_MAX,
+): number | null {
+  if (log.dataUnits() <= maxUnits) return null;
+  const point = Math.min(
+    log.compactionPointFor(maxUnits / 2, durable),
+    snapshotIndex + COMPACT_STEP,
+  );
+  return point > snapshotIndex ? point : null;
+}

@@ -236,7 +236,7 @@ export class RaftKv implements Engine {
   }
 
   ready(): boolean {
-    return !this.#closed && !this.region.removed && this.region.leader() !== null &&
+    return !this.#closed && !this.region.view.removed && this.region.leader() !== null &&
       this.region.caughtUp();
   }
 
@@ -292,7 +292,7 @@ export class RaftKv implements Engine {
 
   #checkOpen(): void {
     if (this.#closed) throw new UnavailableError("Node is shutting down");
-    if (this.region.removed) {
+    if (this.region.view.removed) {
       throw new UnavailableError("This node was removed from the cluster");
     }
   }

@@ -15,20 +15,21 @@ import type { ForwardFrame, ForwardRequest } from "../transport/forward_wire.ts"
 import type { SnapshotHeader } from "../transport/snapshot_stream.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { Membership } from "../storage/stores.ts";
-import type { NodeMetrics } from "../telemetry/node_metrics.ts";
+import { type NodeMetrics, observeStatus } from "../telemetry/node_metrics.ts";
 import type { ApplyFsm } from "./apply_fsm.ts";
 import type { PeerStorage } from "./peer_storage.ts";
 import { PeerFsm } from "./peer_fsm.ts";
 import { SnapshotStage } from "./snapshot_stage.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { ForwardQueue } from "./forward_queue.ts";
-import { COMPACT_STEP, compactionTarget } from "./compaction.ts";
+import { compactionTarget, sizeCompactionTarget } from "./compaction.ts";
 import { Reads } from "./reads.ts";
 import type { ReadIndexQueue } from "./read_index_queue.ts";
 import { addressBook, addressBookOf, toConfState } from "./membership.ts";
 import { LeadershipChangedError, NotLeaderError, UnavailableError } from "./errors.ts";
 import type { WriteResult } from "./types.ts";
 import { LeaderWaiters } from "./leader_waiters.ts";
+import { MemberView } from "./member_view.ts";
 import { Logger } from "../telemetry/logger.ts";
 
 export interface RegionOptions {
@@ -39,16 +40,10 @@ export interface RegionOptions {
   readonly requestTimeoutMs: number;
   readonly leaseMs: number;
   readonly snapshotEntries: number;
-  /** Code units of entry data the log may hold; LOG_UNITS_MAX by default. */
+  /** Code units of entry data the log may hold (compaction.ts LOG_UNITS_MAX by default). */
   readonly logUnitsMax?: number;
   readonly now?: () => number;
 }
-
-/**
- * Code units of entry data the raft log may hold before it is compacted
- * whatever its entry count: ~64-128 MB, 30-60 entries of 1 MiB values.
- */
-const LOG_UNITS_MAX = 64 * 1024 * 1024;
 
 /** How much longer a follower waits for a forwarded write than the leader does. */
 const FORWARD_GRACE_MS = 1000;
@@ -68,7 +63,8 @@ export class Region {
   }
   readonly leaderWaiters = new LeaderWaiters();
   readonly lastContact = new Map<string, number>();
-  #members: Membership;
+  /** The membership in force and who is out of it (see MemberView). */
+  readonly view: MemberView;
   readonly #snapshots = new SnapshotStage();
   #ticks = 0;
   /** Waiters woken on the next tick (rare admin paths, never the hot path). */
@@ -95,8 +91,8 @@ export class Region {
       now: this.#now,
       kick: () => this.fsm.kick(),
     });
-    this.#members = apply.membership;
-    transport.setPeers(addressBook(this.#members));
+    this.view = new MemberView(opts.id, apply.membership);
+    transport.setPeers(addressBook(apply.membership));
     this.fsm = new PeerFsm(
       node,
       storage,
@@ -122,64 +118,12 @@ export class Region {
   }
 
   get members(): Membership {
-    return this.#members;
+    return this.view.members;
   }
 
-  /** Ids a membership change removed (while this process runs); re-adding clears one. */
-  readonly #removedPeers = new Set<string>();
-  #toldRemoved = false;
-
-  /**
-   * This node is not a member any more: its membership says so, or a member
-   * refused its stream as removed (a removed node seldom hears of its own
-   * removal: the leader stops replicating to it once the change applies).
-   */
-  get removed(): boolean {
-    const m = this.#members;
-    return this.#toldRemoved ||
-      !(m.voters.some((v) => v.id === this.id) || m.learners.some((l) => l.id === this.id));
-  }
-
-  /**
-   * A restarted node whose log says it is the only voter campaigns at once
-   * instead of after an election timeout (etcd fast-forwards its ticks the
-   * same way): ready in milliseconds, not ~1.5 s. Not a brand-new data dir:
-   * a joiner started without `--peers` also sees itself alone, and must
-   * hear from the cluster's leader first, not lead a cluster of its own.
-   */
-  campaignIfAlone(): void {
-    const { voters } = this.#members;
-    if (voters.length !== 1 || voters[0]!.id !== this.id || this.isLeader()) return;
-    if (this.node.status().term === 0) return; // a new data dir
-    this.node.campaign();
-    this.fsm.kick();
-  }
-
-  /**
-   * The membership in force: ids that left are refused from now on (410),
-   * ids in it are not, and a node that is in it again serves again.
-   */
   #setMembers(m: Membership): void {
-    const next = new Set([...m.voters, ...m.learners].map((x) => x.id));
-    for (const x of [...this.#members.voters, ...this.#members.learners]) {
-      if (!next.has(x.id)) this.#removedPeers.add(x.id);
-    }
-    for (const id of next) this.#removedPeers.delete(id);
-    if (next.has(this.id)) this.#toldRemoved = false;
-    this.#members = m;
+    this.view.set(m);
     this.transport.setPeers(addressBook(m));
-  }
-
-  /** A member refused this node's stream as removed (etcd's "member removed"). */
-  markRemoved(): void {
-    if (this.#toldRemoved) return;
-    this.#toldRemoved = true;
-    this.log.error("this node was removed from the cluster; it serves no more requests");
-  }
-
-  /** True for a peer a membership change removed: its streams are refused. */
-  isRemovedPeer(id: string): boolean {
-    return this.#removedPeers.has(id);
   }
 
   status(): Status {
@@ -193,7 +137,7 @@ export class Region {
   leader(): { id: string; url: string } | null {
     const lead = this.fsm.soft.lead;
     if (!lead) return null;
-    const url = addressBookOf(this.#members).get(lead);
+    const url = addressBookOf(this.view.members).get(lead);
     return url ? { id: lead, url } : null;
   }
 
@@ -314,20 +258,18 @@ export class Region {
   receiveForwards(frame: ForwardFrame): void {
     if (frame.replies) { for (const r of frame.replies) this.forwards.settle(r, frame.from); }
     // Writes are taken from members only (a removed or unknown node's are dropped).
-    const m = this.#members;
-    const member = m.voters.some((v) => v.id === frame.from) ||
-      m.learners.some((l) => l.id === frame.from);
-    if (frame.forwards && member) this.serveForwards(frame.from, frame.forwards);
+    if (frame.forwards && this.view.has(frame.from)) {
+      this.serveForwards(frame.from, frame.forwards);
+    }
   }
 
   receiveMessages(batch: MessageBatch, ctx: Context): void {
     const now = this.#now();
     // A leader replicating here says this node is a member (again): a 410
     // seen earlier (removed, then re-added) no longer holds.
-    if (
-      this.#toldRemoved && batch.messages.some((m) => m.type === "app" || m.type === "heartbeat")
-    ) {
-      this.#toldRemoved = false;
+    const v = this.view;
+    if (v.told && batch.messages.some((m) => m.type === "app" || m.type === "heartbeat")) {
+      v.replicatedTo();
       this.log.info("a leader replicates to this node again; serving");
     }
     for (const m of batch.messages) this.lastContact.set(m.from, now);
@@ -422,18 +364,9 @@ export class Region {
   async #maybeCompact(busy: boolean): Promise<void> {
     const { snapshotIndex, mem } = this.storage;
     const durable = this.apply.durableIndex;
-    let index = compactionTarget(durable, snapshotIndex, this.opts.snapshotEntries, busy);
-    // Big entries: the log is also kept within a byte budget (it lives in
-    // memory; 1,600 overwrites of a 1 MiB value exhausted the heap).
-    const max = this.opts.logUnitsMax ?? LOG_UNITS_MAX;
-    if (mem.dataUnits() > max) {
-      // A step at a time, as by count: a big drop is many commits to wait for.
-      const point = Math.min(
-        mem.compactionPointFor(max / 2, durable),
-        snapshotIndex + COMPACT_STEP,
-      );
-      if (point > snapshotIndex) index = Math.max(index ?? 0, point);
-    }
+    const byCount = compactionTarget(durable, snapshotIndex, this.opts.snapshotEntries, busy);
+    const bySize = sizeCompactionTarget(mem, durable, snapshotIndex, this.opts.logUnitsMax);
+    const index = bySize === null ? byCount : Math.max(byCount ?? 0, bySize);
     if (index === null) return;
     await this.storage.compact(index, toConfState(this.apply.membership));
     this.log.debug("log compacted", { index });
@@ -452,15 +385,7 @@ export class Region {
   }
 
   #observeMetrics(): void {
-    const st = this.node.status();
-    const m = this.metrics;
-    m.term.set(st.term);
-    m.isLeader.set(st.role === "leader" ? 1 : 0);
-    m.state.set(st.role === "leader" ? 2 : st.role === "follower" ? 0 : 1);
-    m.commitIndex.set(st.commit);
-    m.appliedIndex.set(this.apply.appliedIndex);
-    m.lastIndex.set(st.lastIndex);
-    m.snapshotIndex.set(st.snapshotIndex);
+    observeStatus(this.metrics, this.node.status(), this.apply.appliedIndex);
   }
 }
 

@@ -115,3 +115,18 @@ function defineMetrics(r: Registry) {
 }
 
 export type NodeMetrics = ReturnType<typeof defineMetrics>;
+
+/** The gauges of a node's Raft status (every tick and role change). */
+export function observeStatus(
+  m: NodeMetrics,
+  st: { term: number; role: string; commit: number; lastIndex: number; snapshotIndex: number },
+  appliedIndex: number,
+): void {
+  m.term.set(st.term);
+  m.isLeader.set(st.role === "leader" ? 1 : 0);
+  m.state.set(st.role === "leader" ? 2 : st.role === "follower" ? 0 : 1);
+  m.commitIndex.set(st.commit);
+  m.appliedIndex.set(appliedIndex);
+  m.lastIndex.set(st.lastIndex);
+  m.snapshotIndex.set(st.snapshotIndex);
+}

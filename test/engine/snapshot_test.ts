@@ -145,5 +145,5 @@ Deno.test("a membership change after a snapshot install applies on the snapshot'
   // It used to add n5 to its pre-snapshot membership: n4 dropped out, and
   // its streams were refused as a removed node's.
   assert.deepEqual(c.region(lag).members, c.region(leader).members);
-  assert.equal(c.region(lag).isRemovedPeer("n4"), false);
+  assert.equal(c.region(lag).view.isRemovedPeer("n4"), false);
 });
