@@ -49,20 +49,12 @@ Deno.test("three nodes replicate, forward and survive a leader kill", opts, asyn
       assert.equal(res.status, 200);
       assert.equal((await res.json()).succeeded, true);
       // A txn that reads goes to the leader over HTTP (its answer carries values).
-      const read = await raw(
-        followers[1]!.url,
-        "/v1/txn",
-        "POST",
-        '{"success":[{"op":"put","key":"r","value":"x"},{"op":"get","key":"after"}]}',
-      );
+      const f1 = followers[1]!.url;
+      const ops = '[{"op":"put","key":"r","value":"x"},{"op":"get","key":"after"}]';
+      const read = await raw(f1, "/v1/txn", "POST", `{"success":${ops}}`);
       assert.equal(read.status, 200);
       assert.equal((await read.json()).results[1].value, "deep");
-      const big = await raw(
-        followers[1]!.url,
-        "/v1/kv/big",
-        "PUT",
-        '{"value":12345678901234567890}',
-      );
+      const big = await raw(f1, "/v1/kv/big", "PUT", '{"value":12345678901234567890}');
       assert.equal(big.status, 200);
       for (const n of c.nodes) {
         const r = await fetch(`${n.url}/v1/kv/big`);
