@@ -16,6 +16,7 @@ export class MemberView {
 
   constructor(readonly self: string, members: Membership) {
     this.#members = members;
+    this.#inMembers = this.has(self);
   }
 
   get members(): Membership {
@@ -28,9 +29,12 @@ export class MemberView {
     return m.voters.some((v) => v.id === id) || m.learners.some((l) => l.id === id);
   }
 
+  /** Whether this node is in its membership (kept: requests read it). */
+  #inMembers: boolean;
+
   /** This node is not a member any more: its membership says so, or a member told it. */
   get removed(): boolean {
-    return this.#toldRemoved || !this.has(this.self);
+    return this.#toldRemoved || !this.#inMembers;
   }
 
   /**
@@ -45,6 +49,7 @@ export class MemberView {
     for (const id of next) this.#removedPeers.delete(id);
     if (next.has(this.self)) this.#toldRemoved = false;
     this.#members = m;
+    this.#inMembers = next.has(this.self);
   }
 
   /** A member refused this node's stream as removed; true the first time. */
