@@ -71,15 +71,32 @@ async function countRest(reader: ReadableStreamDefaultReader<Uint8Array>, seen: 
  */
 export async function readBody(
   read: () => Promise<ArrayBuffer | Uint8Array<ArrayBuffer>>,
+  timeoutMs = BODY_READ_MS,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new ApiError(408, "request_timeout", `Request body not received within ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+  });
   try {
-    const b = await read();
+    const b = await Promise.race([read(), late]);
     return b instanceof Uint8Array ? b : new Uint8Array(b);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw invalid(`Request body could not be read: ${(e as Error).message ?? e}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
+
+/**
+ * A request body must arrive within this long: a client trickling it (or
+ * stalled one byte short) holds its buffers only so long, then gets a 408.
+ */
+export const BODY_READ_MS = 30_000;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -31,6 +31,7 @@ export type ErrorStatus =
   | 403
   | 404
   | 405
+  | 408
   | 412
   | 413
   | 409
@@ -93,6 +94,7 @@ const CODES: Readonly<Record<number, string>> = {
   403: "forbidden",
   404: "not_found",
   405: "method_not_allowed",
+  408: "request_timeout",
   409: "conflict",
   413: "too_large",
   415: "unsupported_media_type",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { COUNT_PAST_LIMIT } from "../../routes/body.ts";
+import { COUNT_PAST_LIMIT, readBody } from "../../routes/body.ts";
+import { ApiError } from "../../routes/errors.ts";
 import { body, jsonInit, makeApp } from "./_app.ts";
 
 const put = (value: unknown, headers: Record<string, string> = {}) =>
@@ -416,6 +417,15 @@ Deno.test("PUT bodies", async (t) => {
     const err = (await body(res) as { error: { limit: number; actual: number } }).error;
     assert.deepEqual([err.limit, err.actual], [20, 20_000]);
     assert.equal(engine.commands.length, 0);
+  });
+
+  await t.step("a body that does not arrive in time is a 408", async () => {
+    const never = () => new Promise<ArrayBuffer>(() => {});
+    const err = await readBody(never, 50).then(() => null, (e) => e);
+    assert.ok(err instanceof ApiError);
+    assert.deepEqual([err.status, err.code], [408, "request_timeout"]);
+    const quick = await readBody(() => Promise.resolve(new ArrayBuffer(3)), 50);
+    assert.equal(quick.length, 3);
   });
 
   await t.step("a body that breaks off is a 400, not a 500", async () => {
