@@ -55,6 +55,13 @@ export class HttpTransport implements Transport {
   }
 
   setPeers(peers: ReadonlyMap<string, string>): void {
+    // A member that left: its stream closes and its address is forgotten.
+    for (const id of this.#urls.keys()) {
+      if (peers.has(id)) continue;
+      this.#clients.get(id)?.close();
+      this.#clients.delete(id);
+      this.#urls.delete(id);
+    }
     for (const [id, url] of peers) {
       if (id === this.opts.selfId || this.#urls.get(id) === url) continue;
       this.#clients.get(id)?.close();
