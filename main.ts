@@ -16,6 +16,7 @@ import { failpoints } from "./src/failpoints/registry.ts";
 import { createHandler } from "./routes/app.ts";
 import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 import { claimDataDir, DataDirError } from "./src/storage/data_dir.ts";
+import { within } from "./src/within.ts";
 
 /** How long shutdown waits for connections still sending a request. */
 const SERVER_CLOSE_MS = 2000;
@@ -208,11 +209,7 @@ async function main(): Promise<void> {
     if (leader) log.info("leadership handed off", { leader });
     // Every answer is out; a client still sending a request (stalled
     // mid-body) is not waited for beyond a moment.
-    let late: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      server.shutdown(),
-      new Promise((r) => late = setTimeout(r, SERVER_CLOSE_MS)),
-    ]).finally(() => clearTimeout(late));
+    await within(server.shutdown(), SERVER_CLOSE_MS, () => {});
     ticker.stop();
     await router.stop();
     region.transport.close();

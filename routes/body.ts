@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./deps.ts";
+import { within } from "../src/within.ts";
 import { ApiError, invalid, tooLarge } from "./errors.ts";
 
 /** `application/json`, optionally with `charset=utf-8`. */
@@ -73,22 +74,18 @@ export async function readBody(
   read: () => Promise<ArrayBuffer | Uint8Array<ArrayBuffer>>,
   timeoutMs = BODY_READ_MS,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new ApiError(408, "request_timeout", `Request body not received within ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-  });
   try {
-    const b = await Promise.race([read(), late]);
+    const b = await within(read(), timeoutMs, () => {
+      throw new ApiError(
+        408,
+        "request_timeout",
+        `Request body not received within ${timeoutMs} ms`,
+      );
+    });
     return b instanceof Uint8Array ? b : new Uint8Array(b);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw invalid(`Request body could not be read: ${(e as Error).message ?? e}`);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -173,8 +170,14 @@ function withNumberText(text: string): unknown {
 function keepNumberText(_key: string, value: unknown, ctx?: { source?: string }): unknown {
   if (typeof value !== "number" || ctx?.source === undefined) return value;
   if (digitsOf(ctx.source) === digitsOf(String(value))) return value;
-  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(ctx.source);
+  return RawJson.rawJSON(ctx.source);
 }
+
+/** ES2025's JSON source-text access (in V8, not yet in Deno's TypeScript lib). */
+export const RawJson = JSON as unknown as {
+  rawJSON(text: string): unknown;
+  isRawJSON(value: unknown): boolean;
+};
 
 /** The significant digits of a JSON number: `-1.50e3` -> `15`. */
 function digitsOf(num: string): string {

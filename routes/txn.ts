@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { Config } from "../src/config.ts";
 import type { Compare, KvCommand, TxnOp } from "../src/kv/types.ts";
-import { jsonBody } from "./body.ts";
+import { jsonBody, RawJson } from "./body.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { invalid, tooLarge } from "./errors.ts";
 import { renderTxn } from "./render.ts";
@@ -39,11 +39,10 @@ function toOp(op: TxnBody["success"][number], limits: Limits): TxnOp {
 
 /** True when `v` holds a number kept as its text (a double would round it). */
 function holdsExactNumber(v: unknown): boolean {
-  const isRaw = (JSON as unknown as { isRawJSON(x: unknown): boolean }).isRawJSON;
   const stack = [v];
   while (stack.length > 0) {
     const x = stack.pop();
-    if (isRaw(x)) return true;
+    if (RawJson.isRawJSON(x)) return true;
     if (x !== null && typeof x === "object") stack.push(...Object.values(x));
   }
   return false;

@@ -200,10 +200,8 @@ export class RaftKv implements Engine {
   async removeMember(id: string): Promise<number> {
     this.#checkOpen();
     await this.#requireLeader();
+    if (!this.region.view.has(id)) throw new NotMemberError(id);
     const m = this.region.members;
-    if (![...m.voters, ...m.learners].some((x) => x.id === id)) {
-      throw new NotMemberError(id);
-    }
     if (m.voters.length === 1 && m.voters[0]!.id === id) {
       throw new MembershipError("Cannot remove the last voter");
     }
@@ -213,9 +211,8 @@ export class RaftKv implements Engine {
   async transferLeader(id: string): Promise<void> {
     this.#checkOpen();
     await this.#requireLeader();
-    const m = this.region.members;
-    if (!m.voters.some((v) => v.id === id)) {
-      if (!m.learners.some((l) => l.id === id)) throw new NotMemberError(id);
+    if (!this.region.view.has(id)) throw new NotMemberError(id);
+    if (!this.region.members.voters.some((v) => v.id === id)) {
       throw new MembershipError(`"${id}" is not a voter`);
     }
     if (id === this.region.id) return;

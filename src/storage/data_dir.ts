@@ -5,6 +5,7 @@
  * otherwise serve another node's log under a new name).
  * @module
  */
+import { within } from "../within.ts";
 
 /** A data dir that cannot be used; the message says why, for the operator. */
 export class DataDirError extends Error {
@@ -25,14 +26,11 @@ export async function claimDataDir(dir: string, id: string): Promise<DataDirClai
     await Deno.mkdir(dir, { recursive: true });
     return await Deno.open(`${dir}/LOCK`, { create: true, write: true });
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const locked = await Promise.race([
-    lockFile.lock(true).then(() => true),
-    new Promise<false>((r) => timer = setTimeout(() => r(false), LOCK_WAIT_MS)),
-  ]).catch((e) => {
-    lockFile.close();
-    throw new DataDirError(`Cannot lock data dir ${dir}: ${(e as Error).message}`);
-  }).finally(() => clearTimeout(timer));
+  const locked = await within(lockFile.lock(true).then(() => true), LOCK_WAIT_MS, () => false)
+    .catch((e) => {
+      lockFile.close();
+      throw new DataDirError(`Cannot lock data dir ${dir}: ${(e as Error).message}`);
+    });
   if (!locked) {
     lockFile.close();
     throw new DataDirError(`Data dir ${dir} is in use by another process`);
