@@ -93,14 +93,14 @@ Deno.test("values have the exact size asked for", () => {
 });
 
 Deno.test("scenarios are picked by name; unknown names are refused", () => {
-  const all = allScenarios({ durationS: 10, writes: 1000 });
+  const all = allScenarios({ durationS: 10, warmupS: 5, writes: 1000 });
   assert.deepEqual(pickScenarios(all, "get,put").map((s) => s.name), ["get", "put"]);
   assert.equal(pickScenarios(all, "all").length, all.length);
   assert.throws(() => pickScenarios(all, "nope"), /unknown scenario/);
 });
 
 function loadRow(system: "raftkv" | "etcd", throughput: number, p: number, round = 1): Row {
-  const [put] = allScenarios({ durationS: 1, writes: 1 });
+  const [put] = allScenarios({ durationS: 1, warmupS: 0, writes: 1 });
   assert.ok(put);
   return {
     ...emptyRow(put, system, round),

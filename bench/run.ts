@@ -6,7 +6,7 @@
 // -A because Deno 2 lets only --allow-all read /proc (CPU, RSS), and the
 // unrestricted --allow-run a runner of etcd and deno needs is as strong anyway.
 //
-//   deno run -A bench/run.ts [--duration 10s] [--scenarios put,get,seq,follower,large,single,memory,churn]
+//   deno run -A bench/run.ts [--duration 10s] [--warmup 5s] [--scenarios put,get,seq,follower,large,single,memory,churn]
 //     [--rounds 3] [--writes 200000] [--no-etcd] [--no-raftkv] [--main ./main.ts] [--out FILE]
 //     [--ready-timeout 30s] [--keep-logs DIR]
 
@@ -23,6 +23,7 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 interface RunOptions {
   durationS: number;
+  warmupS: number;
   rounds: number;
   scenarios: string;
   writes: number;
@@ -41,6 +42,7 @@ function parseRunArgs(args: string[]): RunOptions {
     args,
     options: {
       duration: { ...s, default: "10s" },
+      warmup: { ...s, default: "5s" },
       rounds: { ...s, default: "3" },
       scenarios: { ...s, default: "all" },
       writes: { ...s, default: "200000" },
@@ -62,6 +64,7 @@ function parseRunArgs(args: string[]): RunOptions {
   }
   return {
     durationS: parseSeconds(v.duration),
+    warmupS: parseSeconds(v.warmup),
     rounds,
     scenarios: v.scenarios,
     writes,
@@ -120,7 +123,9 @@ async function header(o: RunOptions, loadBefore: string) {
     machine:
       `${await machine()}, load average ${loadBefore} before and ${await loadAverage()} after`,
     versions: `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}, ${raftkv}` +
-      `, ${o.durationS}s per scenario and round, ${o.rounds} round${o.rounds > 1 ? "s" : ""}`,
+      `, ${o.warmupS}s warm-up and ${o.durationS}s measured per scenario and round, ${o.rounds} round${
+        o.rounds > 1 ? "s" : ""
+      }`,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
   };
 }

@@ -15,6 +15,13 @@ export interface Scenario {
 
 export interface ScenarioConfig {
   durationS: number;
+  /**
+   * Load before the measured window, on every system alike. A fresh Deno
+   * process spends its first seconds compiling on V8's worker threads (on
+   * two shared cores, ~15 µs of CPU per put for ~4 s, then ~3), so a short
+   * warm-up measures the JIT, not the steady state a server lives in.
+   */
+  warmupS: number;
   writes: number;
 }
 
@@ -38,10 +45,10 @@ function scenario(
 
 /** (a)-(d): the small-value workloads on three nodes. */
 function smallValueScenarios(c: ScenarioConfig): Scenario[] {
-  const timed = `--duration ${c.durationS}s --warmup 1s`;
+  const timed = `--duration ${c.durationS}s --warmup ${c.warmupS}s`;
   const puts = `--mix 0 --value-size 100 --keys 10000 ${timed}`;
   const reads = `--mix 1 --value-size 100 --keys 1000 --prefill ${timed}`;
-  const t = c.durationS + 60;
+  const t = c.durationS + c.warmupS + 60;
   return [
     scenario(
       "put",
@@ -78,11 +85,17 @@ export function allScenarios(c: ScenarioConfig): Scenario[] {
   const large =
     `--mix 0 --value-size ${LARGE_VALUE} --keys 20 --ops 20 --duration 120s --warmup 0s --concurrency 1 --to leader`;
   const single =
-    `--mix 0 --value-size 100 --keys 10000 --duration ${c.durationS}s --warmup 1s --concurrency 64 --to leader`;
+    `--mix 0 --value-size 100 --keys 10000 --duration ${c.durationS}s --warmup ${c.warmupS}s --concurrency 64 --to leader`;
   return [
     ...smallValueScenarios(c),
     scenario("large", `(e) 3 nodes, 20 puts of a ${LARGE_VALUE} B value, 1 client`, 3, large, 180),
-    scenario("single", "(f) 1 node, 100 B puts, 64 clients", 1, single, c.durationS + 60),
+    scenario(
+      "single",
+      "(f) 1 node, 100 B puts, 64 clients",
+      1,
+      single,
+      c.durationS + c.warmupS + 60,
+    ),
     memoryScenario(c.writes),
     churnScenario(c.writes),
   ];

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./deps.ts";
 import { within } from "../src/within.ts";
+import { Deadlines } from "../src/deadlines.ts";
 import { ApiError, invalid, tooLarge } from "./errors.ts";
 
 /** `application/json`, optionally with `charset=utf-8`. */
@@ -75,13 +76,17 @@ export async function readBody(
   timeoutMs = BODY_READ_MS,
 ): Promise<Uint8Array<ArrayBuffer>> {
   try {
-    const b = await within(read(), timeoutMs, () => {
+    const late = () => {
       throw new ApiError(
         408,
         "request_timeout",
         `Request body not received within ${timeoutMs} ms`,
       );
-    });
+    };
+    // The shared timer is a second coarse: short deadlines (tests) keep a timer each.
+    const b = await (timeoutMs >= 10 * BODY_DEADLINES.periodMs
+      ? BODY_DEADLINES.within(read(), timeoutMs, late)
+      : within(read(), timeoutMs, late));
     return b instanceof Uint8Array ? b : new Uint8Array(b);
   } catch (e) {
     if (e instanceof ApiError) throw e;
@@ -94,6 +99,9 @@ export async function readBody(
  * stalled one byte short) holds its buffers only so long, then gets a 408.
  */
 export const BODY_READ_MS = 30_000;
+
+/** One timer for every body read's deadline (see `Deadlines`). */
+const BODY_DEADLINES = new Deadlines(1000);
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
