@@ -57,9 +57,9 @@ export class OrderedMap<V> {
 
   /** Inserts or replaces. */
   set(key: string, value: V): void {
-    const known = this.#values.has(key);
-    this.#values.set(key, value);
-    if (known) return; // same key set: scans stay valid
+    const before = this.#values.size;
+    this.#values.set(key, value); // one hash lookup, not has() and set()
+    if (this.#values.size === before) return; // same key set: scans stay valid
     this.#version++;
     if (this.#blocks.length === 0) {
       this.#blocks.push({ keys: [key] });
