@@ -123,12 +123,19 @@ async function main(): Promise<void> {
     isRemoved: (id) => region.view.isRemovedPeer(id),
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
-    acceptsCluster: (id, from) =>
+    acceptsCluster: (id, from, members) =>
       identity.accepts(
         id,
         from,
-        (peer, clusterId) =>
-          log.warn("refused a peer of another cluster", { peer, clusterId, ours: identity.id }),
+        (peer, clusterId, reason) =>
+          reason === "cluster"
+            ? log.warn("refused a peer of another cluster", { peer, clusterId, ours: identity.id })
+            : log.error(
+              "refused to join a cluster whose members differ from --peers: start a node " +
+                "with --peers naming exactly the cluster's members and itself",
+              { peer, clusterId, peers: config.peers.map((p) => `${p.id}=${p.url}`).join(",") },
+            ),
+        members,
       ),
     clusterSeen: (id) =>
       void identity.adopt(id).then((changed) => {

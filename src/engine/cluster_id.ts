@@ -2,13 +2,15 @@
  * The cluster id reported by `GET /v1/cluster`. Founders derive it from the
  * initial `--peers` (a hash, the same on every founder) and keep it in
  * `<data-dir>/cluster-id`. A node that joins later was started with other
- * `--peers`, so until it has applied anything it adopts the id peers
- * present when they open their streams to it (the leader's comes first),
- * and keeps that one from then on.
+ * `--peers` (the members and itself), so until it has applied anything it
+ * adopts the id peers present when they open their streams to it (the
+ * leader's comes first), provided their members are the ones its `--peers`
+ * name, and keeps that id from then on.
  * @module
  */
 
 import { writeDurably } from "../storage/data_dir.ts";
+import { membersDigest } from "../transport/members_digest.ts";
 
 const ID_RE = /^[0-9a-f]{16}$/;
 
@@ -24,7 +26,12 @@ export class ClusterIdentity {
   /** True while this node has applied nothing (it may still be joining). */
   fresh: () => boolean = () => false;
 
-  private constructor(readonly file: string, public id: string) {}
+  private constructor(
+    readonly file: string,
+    public id: string,
+    /** The digest of this node's `--peers`: the members it may join. */
+    readonly seedMembers: string,
+  ) {}
 
   /** The stored id, or the one `peers` give (stored by `save`). */
   static async load(
@@ -41,6 +48,7 @@ export class ClusterIdentity {
     return new ClusterIdentity(
       file,
       stored && ID_RE.test(stored) ? stored : await clusterIdOf(peers),
+      membersDigest(peers.map((p) => [p.id, p.url])),
     );
   }
 
@@ -53,22 +61,28 @@ export class ClusterIdentity {
   readonly #refused = new Set<string>();
 
   /**
-   * Whether a stream presenting cluster `id` may open. A node that has
-   * applied entries talks to its own cluster only (etcd refuses another
-   * cluster id too): founders started with different `--peers`, or another
-   * cluster's node at a reused address. `refused` is told once per sender
-   * and id.
+   * Whether a stream (or snapshot) presenting cluster `id` and a membership
+   * digest `members` may come in. A node that has applied entries talks to
+   * its own cluster only (etcd refuses another cluster id too): another
+   * cluster's node at a reused address. A node that has applied nothing
+   * may join another cluster, but only one whose members its `--peers`
+   * name: founders started with different `--peers` stay apart. `refused`
+   * is told once per sender, id and reason.
    */
   accepts(
     id: string | undefined,
     from: string | undefined,
-    refused: (peer: string | undefined, id: string) => void,
+    refused: (peer: string | undefined, id: string, reason: "cluster" | "members") => void,
+    members?: string,
   ): boolean {
-    if (id === undefined || id === this.id || this.fresh()) return true;
-    const key = `${from}/${id}`;
+    if (id === undefined || id === this.id) return true;
+    const fresh = this.fresh();
+    if (fresh && (members === undefined || members === this.seedMembers)) return true;
+    const reason = fresh ? "members" : "cluster";
+    const key = `${from}/${id}/${reason}`;
     if (!this.#refused.has(key)) {
       this.#refused.add(key);
-      refused(from, id);
+      refused(from, id, reason);
     }
     return false;
   }

@@ -11,7 +11,8 @@ import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerStream } from "./peer_stream.ts";
-import { CLUSTER_ID_HEADER, FROM_HEADER, TO_HEADER } from "./peer_routes.ts";
+import { CLUSTER_ID_HEADER, FROM_HEADER, MEMBERS_HEADER, TO_HEADER } from "./peer_routes.ts";
+import { membersDigest } from "./members_digest.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
@@ -54,7 +55,11 @@ export class HttpTransport implements Transport {
     };
   }
 
+  /** The digest of the membership (self included), presented with the cluster id. */
+  #members = "";
+
   setPeers(peers: ReadonlyMap<string, string>): void {
+    this.#members = membersDigest(peers);
     // A member that left: its stream closes and its address is forgotten.
     for (const id of this.#urls.keys()) {
       if (peers.has(id)) continue;
@@ -91,7 +96,9 @@ export class HttpTransport implements Transport {
 
   #peerHeaders(): Record<string, string> {
     const id = this.opts.clusterId?.();
-    return id ? { ...this.#headers, [CLUSTER_ID_HEADER]: id } : this.#headers;
+    return id
+      ? { ...this.#headers, [CLUSTER_ID_HEADER]: id, [MEMBERS_HEADER]: this.#members }
+      : this.#headers;
   }
 
   #client(peer: string): PeerStream | undefined {

@@ -7,7 +7,7 @@
  * these routes.
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import {
   type Context as OtelContext,
   context,
@@ -33,6 +33,8 @@ const tracer = trace.getTracer(TRACER_NAME);
 
 /** The sender's cluster id, on stream upgrades (see `engine/cluster_id.ts`). */
 export const CLUSTER_ID_HEADER = "x-raftkv-cluster-id";
+/** The digest of the sender's membership (see `members_digest.ts`). */
+export const MEMBERS_HEADER = "x-raftkv-members";
 /**
  * The node a stream is meant for. Another node now at a member's old
  * address refuses it, instead of taking the sender's cluster id and
@@ -108,11 +110,27 @@ export function createPeerApp(
     heard?: (from: string) => void;
     /** Told the cluster id a peer presents when it opens a stream. */
     clusterSeen?: (id: string | undefined) => void;
-    /** False for a cluster id this node must not talk to: the stream is refused (409). */
-    acceptsCluster?: (id: string | undefined, from: string | undefined) => boolean;
+    /**
+     * False for a cluster this node must not talk to: the stream or the
+     * snapshot is refused (409). `members` is the sender's membership digest.
+     */
+    acceptsCluster?: (
+      id: string | undefined,
+      from: string | undefined,
+      members: string | undefined,
+    ) => boolean;
   },
 ): Hono {
   const heard = opts.heard ?? (() => {});
+  /** A 409 for a sender of a cluster this node must not join; else it may adopt its id. */
+  const admit = (c: Context, from: string | undefined): Response | null => {
+    const cluster = c.req.header(CLUSTER_ID_HEADER);
+    if (opts.acceptsCluster && !opts.acceptsCluster(cluster, from, c.req.header(MEMBERS_HEADER))) {
+      return c.json(peerError("cluster_mismatch", `Not a member of cluster ${cluster}`), 409);
+    }
+    opts.clusterSeen?.(cluster);
+    return null;
+  };
   const app = new Hono();
   app.use("*", async (c, next) => {
     if (opts.clusterToken) {
@@ -138,11 +156,8 @@ export function createPeerApp(
     if (from !== undefined && opts.isRemoved?.(from)) {
       return c.json(peerError("removed", `"${from}" was removed from the cluster`), 410);
     }
-    const cluster = c.req.header(CLUSTER_ID_HEADER);
-    if (opts.acceptsCluster && !opts.acceptsCluster(cluster, from)) {
-      return c.json(peerError("cluster_mismatch", `Not a member of cluster ${cluster}`), 409);
-    }
-    opts.clusterSeen?.(cluster);
+    const refused = admit(c, from);
+    if (refused) return refused;
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
     socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard);
     return response;
@@ -171,6 +186,8 @@ export function createPeerApp(
     return c.body(null, 204);
   });
   app.post("/v1/snapshot", async (c) => {
+    const refused = admit(c, c.req.header(FROM_HEADER));
+    if (refused) return refused;
     const body = c.req.raw.body;
     if (!body) {
       return c.json(peerError("invalid_request", "Empty snapshot"), 400);

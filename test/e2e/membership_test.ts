@@ -233,3 +233,45 @@ Deno.test("a node of another cluster refuses streams from this one", opts, async
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("founders started with different --peers stay apart", opts, async () => {
+  const root = await Deno.makeTempDir({ prefix: "raftkv-mismatch-" });
+  const ports = [freePort(), freePort(), freePort(), freePort()];
+  const url = (i: number) => `http://127.0.0.1:${ports[i]}`;
+  const three = [0, 1, 2].map((i) => `n${i + 1}=${url(i)}`);
+  // n3 names a fourth member the others do not have (n4 never starts).
+  const peersOf = (id: string) => (id === "n3" ? [...three, `n4=${url(3)}`] : three).join(",");
+  const nodes = [0, 1, 2].map((i) => {
+    const id = `n${i + 1}`;
+    return new TestNode({ id, port: ports[i]!, dataDir: `${root}/${id}` }, [
+      ...["--id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peersOf(id)],
+      ...["--data-dir", `${root}/${id}`, "--tick-ms", "50"],
+    ], {});
+  });
+  const [n1, , n3] = nodes as [TestNode, TestNode, TestNode];
+  try {
+    for (const n of nodes) n.start();
+    await until(
+      "n1 and n2 to take a write",
+      async () => (await put(n1.url, "k", 1)).status === 200 || undefined,
+    );
+    await until("n3 to refuse", () => /members differ from --peers/.test(n3.output) || undefined);
+    const mine = await (await fetch(`${n3.url}/v1/cluster`)).json();
+    const theirs = await (await fetch(`${n1.url}/v1/cluster`)).json();
+    assert.notEqual(mine.clusterId, theirs.clusterId, "n3 did not take their cluster id");
+    assert.deepEqual(mine.members.map((m: { id: string }) => m.id).sort(), [
+      "n1",
+      "n2",
+      "n3",
+      "n4",
+    ]);
+    assert.equal(mine.self.appliedIndex, 0, "nothing of theirs reached n3");
+    assert.equal((await get(n1.url, "k")).body.value, 1);
+  } catch (e) {
+    for (const n of nodes) console.error(n.output);
+    throw e;
+  } finally {
+    for (const n of nodes) await n.kill();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+});
