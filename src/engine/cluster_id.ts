@@ -4,8 +4,8 @@
  * `<data-dir>/cluster-id`. A node that joins later was started with other
  * `--peers` (the members and itself), so until it has applied anything it
  * adopts the id peers present when they open their streams to it (the
- * leader's comes first), provided their members are the ones its `--peers`
- * name, and keeps that id from then on.
+ * leader's comes first), provided their member ids are the ones its
+ * `--peers` name, and keeps that id from then on.
  * @module
  */
 
@@ -48,7 +48,7 @@ export class ClusterIdentity {
     return new ClusterIdentity(
       file,
       stored && ID_RE.test(stored) ? stored : await clusterIdOf(peers),
-      membersDigest(peers.map((p) => [p.id, p.url])),
+      membersDigest(peers.map((p) => p.id)),
     );
   }
 

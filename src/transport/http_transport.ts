@@ -59,7 +59,7 @@ export class HttpTransport implements Transport {
   #members = "";
 
   setPeers(peers: ReadonlyMap<string, string>): void {
-    this.#members = membersDigest(peers);
+    this.#members = membersDigest(peers.keys());
     // A member that left: its stream closes and its address is forgotten.
     for (const id of this.#urls.keys()) {
       if (peers.has(id)) continue;
