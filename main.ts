@@ -133,7 +133,7 @@ async function main(): Promise<void> {
             : log.error(
               "refused to join a cluster whose members differ from --peers: start a node " +
                 "with --peers naming exactly the cluster's members and itself",
-              { peer, clusterId, peers: config.peers.map((p) => `${p.id}=${p.url}`).join(",") },
+              { peer, clusterId, theirs: members, ours: identity.seedMembers },
             ),
         members,
       ),

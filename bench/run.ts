@@ -123,7 +123,7 @@ async function header(o: RunOptions, loadBefore: string) {
     machine:
       `${await machine()}, load average ${loadBefore} before and ${await loadAverage()} after`,
     versions: `deno ${Deno.version.deno}${etcd ? `, ${etcd}` : ""}, ${raftkv}` +
-      `, ${o.warmupS}s warm-up and ${o.durationS}s measured per scenario and round, ${o.rounds} round${
+      `, ${o.warmupS}s warm-up (not for large and the memory runs) and ${o.durationS}s measured per scenario and round, ${o.rounds} round${
         o.rounds > 1 ? "s" : ""
       }`,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",

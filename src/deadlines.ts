@@ -5,7 +5,8 @@
  * the leader's ~60 µs of CPU per put). Here it is a Set insert and delete.
  *
  * The clock is coarse on purpose: it counts the timer's firings, so no call
- * reads the time, and a deadline fires between `ms` and `ms + period` late.
+ * reads the time, and a deadline fires no earlier than `ms` and up to about
+ * two periods after it (more if the event loop lags).
  * The timer is unref'd (it never keeps a process alive) and runs only while
  * something waits.
  * @module

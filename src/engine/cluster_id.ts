@@ -10,7 +10,7 @@
  */
 
 import { writeDurably } from "../storage/data_dir.ts";
-import { membersDigest } from "../transport/members_digest.ts";
+import { memberIds } from "../transport/member_ids.ts";
 
 const ID_RE = /^[0-9a-f]{16}$/;
 
@@ -29,7 +29,7 @@ export class ClusterIdentity {
   private constructor(
     readonly file: string,
     public id: string,
-    /** The digest of this node's `--peers`: the members it may join. */
+    /** The ids this node's `--peers` name: the members it may join (`member_ids.ts`). */
     readonly seedMembers: string,
   ) {}
 
@@ -48,7 +48,7 @@ export class ClusterIdentity {
     return new ClusterIdentity(
       file,
       stored && ID_RE.test(stored) ? stored : await clusterIdOf(peers),
-      membersDigest(peers.map((p) => p.id)),
+      memberIds(peers.map((p) => p.id)),
     );
   }
 
@@ -61,13 +61,15 @@ export class ClusterIdentity {
   readonly #refused = new Set<string>();
 
   /**
-   * Whether a stream (or snapshot) presenting cluster `id` and a membership
-   * digest `members` may come in. A node that has applied entries talks to
-   * its own cluster only (etcd refuses another cluster id too): another
-   * cluster's node at a reused address. A node that has applied nothing
-   * may join another cluster, but only one whose members its `--peers`
-   * name: founders started with different `--peers` stay apart. `refused`
-   * is told once per sender, id and reason.
+   * Whether a stream (or snapshot) presenting cluster `id` and member ids
+   * `members` may come in. A node that has applied entries talks to its own
+   * cluster only (etcd refuses another cluster id too): another cluster's
+   * node at a reused address. A node that has applied nothing may join
+   * another cluster, but only one whose members its `--peers` name:
+   * founders started with different `--peers` stay apart. A node started
+   * with no `--peers` (itself alone) may join any (it waits for a leader
+   * rather than lead alone: `campaignIfAlone`). `refused` is told once per
+   * sender, id and reason.
    */
   accepts(
     id: string | undefined,
@@ -77,7 +79,8 @@ export class ClusterIdentity {
   ): boolean {
     if (id === undefined || id === this.id) return true;
     const fresh = this.fresh();
-    if (fresh && (members === undefined || members === this.seedMembers)) return true;
+    const alone = !this.seedMembers.includes(",");
+    if (fresh && (members === undefined || members === this.seedMembers || alone)) return true;
     const reason = fresh ? "members" : "cluster";
     const key = `${from}/${id}/${reason}`;
     if (!this.#refused.has(key)) {

@@ -12,7 +12,7 @@ import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import { PeerStream } from "./peer_stream.ts";
 import { CLUSTER_ID_HEADER, FROM_HEADER, MEMBERS_HEADER, TO_HEADER } from "./peer_routes.ts";
-import { membersDigest } from "./members_digest.ts";
+import { memberIds } from "./member_ids.ts";
 import { encodeSnapshot } from "./snapshot_stream.ts";
 import {
   batchByPeer,
@@ -55,11 +55,11 @@ export class HttpTransport implements Transport {
     };
   }
 
-  /** The digest of the membership (self included), presented with the cluster id. */
+  /** The membership's ids (self included), presented with the cluster id. */
   #members = "";
 
   setPeers(peers: ReadonlyMap<string, string>): void {
-    this.#members = membersDigest(peers.keys());
+    this.#members = memberIds(peers.keys());
     // A member that left: its stream closes and its address is forgotten.
     for (const id of this.#urls.keys()) {
       if (peers.has(id)) continue;

@@ -33,7 +33,7 @@ const tracer = trace.getTracer(TRACER_NAME);
 
 /** The sender's cluster id, on stream upgrades (see `engine/cluster_id.ts`). */
 export const CLUSTER_ID_HEADER = "x-raftkv-cluster-id";
-/** The digest of the sender's membership (see `members_digest.ts`). */
+/** The sender's member ids (see `member_ids.ts`). */
 export const MEMBERS_HEADER = "x-raftkv-members";
 /**
  * The node a stream is meant for. Another node now at a member's old
@@ -112,7 +112,7 @@ export function createPeerApp(
     clusterSeen?: (id: string | undefined) => void;
     /**
      * False for a cluster this node must not talk to: the stream or the
-     * snapshot is refused (409). `members` is the sender's membership digest.
+     * snapshot is refused (409). `members` is the sender's member ids.
      */
     acceptsCluster?: (
       id: string | undefined,

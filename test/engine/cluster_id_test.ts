@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ClusterIdentity, clusterIdOf } from "../../src/engine/cluster_id.ts";
-import { membersDigest } from "../../src/transport/members_digest.ts";
+import { memberIds } from "../../src/transport/member_ids.ts";
 
 const founders = [
   { id: "n1", url: "http://a:1" },
@@ -73,30 +73,31 @@ Deno.test("cluster id: a fresh node joins only a cluster whose members its --pee
     const told: string[] = [];
     const refused = (peer: string | undefined, id: string, reason: string) =>
       told.push(`${peer}/${id}/${reason}`);
-    const digest = (ids: string[]) => membersDigest(ids);
 
-    // The leader added n3 first: its members are n3's --peers, in any order.
-    assert.equal(me.accepts(theirs, "n1", refused, digest(["n3", "n2", "n1"])), true);
+    // The leader added n3 first: its members are n3's --peers (URLs may differ).
+    assert.equal(me.seedMembers, "n1,n2,n3");
+    assert.equal(me.accepts(theirs, "n1", refused, memberIds(["n3", "n2", "n1"])), true);
     // Founders started with other --peers: n3 is not in their view, or one more is.
-    assert.equal(me.accepts(theirs, "n1", refused, digest(["n1", "n2"])), false);
-    assert.equal(me.accepts(theirs, "n2", refused, digest(["n1", "n2", "n3", "n4"])), false);
-    assert.equal(me.accepts(theirs, "n2", refused, digest(["n1", "n2", "n3", "n4"])), false);
+    assert.equal(me.accepts(theirs, "n1", refused, memberIds(["n1", "n2"])), false);
+    assert.equal(me.accepts(theirs, "n2", refused, memberIds(["n1", "n2", "n3", "n4"])), false);
+    assert.equal(me.accepts(theirs, "n2", refused, memberIds(["n1", "n2", "n3", "n4"])), false);
     assert.deepEqual(told, [`n1/${theirs}/members`, `n2/${theirs}/members`], "each told once");
     // Its own cluster's id needs no members check; once it has applied, ids decide.
-    assert.equal(me.accepts(me.id, "n1", refused, digest(["n1"])), true);
+    assert.equal(me.accepts(me.id, "n1", refused, memberIds(["n1"])), true);
     me.fresh = () => false;
-    assert.equal(me.accepts(theirs, "n1", refused, digest(["n1", "n2", "n3"])), false);
+    assert.equal(me.accepts(theirs, "n1", refused, memberIds(["n1", "n2", "n3"])), false);
     assert.equal(told.at(-1), `n1/${theirs}/cluster`);
+
+    // Started with no --peers (itself alone), a new node may join any cluster.
+    const alone = await ClusterIdentity.load(`${dir}/alone`, [{ id: "n4", url: "http://d:1" }]);
+    alone.fresh = () => true;
+    assert.equal(alone.accepts(theirs, "n1", refused, memberIds(["n1", "n2", "n4"])), true);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("members digest: the ids in any order; any other set differs", () => {
-  const a = membersDigest(["n1", "n2"]);
-  assert.match(a, /^[0-9a-f]{16}$/);
-  assert.equal(membersDigest(["n2", "n1"]), a);
-  assert.notEqual(membersDigest(["n1", "n3"]), a);
-  assert.notEqual(membersDigest(["n1"]), a);
-  assert.notEqual(membersDigest(["n1", "n2", "n3"]), a);
+Deno.test("member ids: sorted, comma-separated", () => {
+  assert.equal(memberIds(["n2", "n1", "a-3"]), "a-3,n1,n2");
+  assert.equal(memberIds(new Map([["n1", "u"], ["n0", "v"]]).keys()), "n0,n1");
 });
