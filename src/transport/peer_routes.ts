@@ -1,8 +1,8 @@
 /**
  * The peer gateway under `/raft`: checks the cluster token, validates, and
  * hands messages to the engine. Messages come as frames on a WebSocket
- * stream (`/v1/stream`, what nodes send) or as a POSTed batch answered 204
- * at once (`/v1/messages`); replies travel as later messages either way.
+ * stream (`/v1/stream`), which checks who opens it (the node meant, not a
+ * removed member, the same cluster) once; replies travel as later frames.
  * Snapshots are POSTed as a stream of their own. Client tokens never open
  * these routes.
  * @module
@@ -10,7 +10,6 @@
 import { type Context, Hono } from "hono";
 import {
   type Context as OtelContext,
-  context,
   ROOT_CONTEXT,
   SpanKind,
   trace,
@@ -18,7 +17,7 @@ import {
 import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import type { KvRecord } from "../kv/types.ts";
 import { failpoints } from "../failpoints/registry.ts";
-import { checkBatch, contextOf, decodeBatch, type MessageBatch } from "./wire.ts";
+import { checkBatch, contextOf, type MessageBatch } from "./wire.ts";
 import { checkForwardFrame, type ForwardFrame, isForwardFrame } from "./forward_wire.ts";
 import { decodeSnapshot, type SnapshotHeader } from "./snapshot_stream.ts";
 
@@ -161,29 +160,6 @@ export function createPeerApp(
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
     socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard);
     return response;
-  });
-  app.post("/v1/messages", async (c) => {
-    const len = Number(c.req.header("content-length") ?? "0");
-    if (len > MAX_BATCH_BYTES) {
-      return c.json(peerError("too_large", "Batch too large"), 413);
-    }
-    let batch: MessageBatch;
-    try {
-      batch = decodeBatch(await c.req.text());
-    } catch (e) {
-      return c.json(
-        peerError("invalid_request", `Bad message batch: ${e}`),
-        400,
-      );
-    }
-    const from = batch.messages[0]!.from;
-    if (
-      failpoints.enabled && failpoints.shouldDrop("transport.receive", from)
-    ) {
-      return c.body(null, 204);
-    }
-    receiver.receiveMessages(batch, context.active());
-    return c.body(null, 204);
   });
   app.post("/v1/snapshot", async (c) => {
     const refused = admit(c, c.req.header(FROM_HEADER));

@@ -336,3 +336,27 @@ Deno.test("a stream meant for another node is refused, and its cluster id not ta
   assert.equal((await res.json()).error.code, "wrong_node");
   assert.deepEqual(seen, []);
 });
+
+Deno.test("messages come only on streams: a POSTed batch is no route; a snapshot passes the cluster check", async () => {
+  const rx = new Recorder();
+  const app = new Hono().route(
+    "/raft",
+    createPeerApp(rx, {
+      clusterToken: undefined,
+      selfId: "n2",
+      acceptsCluster: (id) => id === "0123456789abcdef",
+    }),
+  );
+  const batch = JSON.stringify({ region: 1, messages: [hb(7)] });
+  const posted = await app.request("/raft/v1/messages", { method: "POST", body: batch });
+  await posted.body?.cancel();
+  assert.equal(posted.status, 404);
+  const snap = await app.request("/raft/v1/snapshot", {
+    method: "POST",
+    headers: { "x-raftkv-cluster-id": "fedcba9876543210", "x-raftkv-from": "n1" },
+    body: "{}",
+  });
+  assert.equal(snap.status, 409);
+  assert.equal((await snap.json()).error.code, "cluster_mismatch");
+  assert.deepEqual(rx.batches, []);
+});
