@@ -8,12 +8,7 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import {
-  type Context as OtelContext,
-  ROOT_CONTEXT,
-  SpanKind,
-  trace,
-} from "@opentelemetry/api";
+import { type Context as OtelContext, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
 import { ATTR, SPAN, TRACER_NAME } from "../telemetry/names.ts";
 import type { KvRecord } from "../kv/types.ts";
 import { failpoints } from "../failpoints/registry.ts";
