@@ -3,9 +3,9 @@
  * initial `--peers` (a hash, the same on every founder) and keep it in
  * `<data-dir>/cluster-id`. A node that joins later was started with other
  * `--peers` (the members and itself), so until it has applied anything it
- * adopts the id peers present when they open their streams to it (the
- * leader's comes first), provided their member ids are the ones its
- * `--peers` name, and keeps that id from then on.
+ * adopts the id a leader presents (with its first append or heartbeat on a
+ * stream, or its snapshot), provided the leader's member ids are the ones
+ * its `--peers` name, and keeps that id from then on.
  * @module
  */
 
@@ -22,7 +22,6 @@ export async function clusterIdOf(peers: readonly { id: string; url: string }[])
 }
 
 export class ClusterIdentity {
-  #adopted = false;
   /** True while this node has applied nothing (it may still be joining). */
   fresh: () => boolean = () => false;
 
@@ -91,14 +90,16 @@ export class ClusterIdentity {
   }
 
   /**
-   * A peer presented `id`: a fresh node takes the first one that differs
-   * from its own guess. Returns true when the id changed.
+   * A leader presented `id` (see `clusterSeen` in `peer_routes.ts`): a node
+   * that has applied nothing takes it, the latest leader's if several, so
+   * it ends up with the id of the leader whose entries it applies first.
+   * Only leaders count: two founders whose `--peers` spell a URL
+   * differently start with different ids, and taking the id of whichever
+   * peer opened a stream first could swap them, each refusing the other
+   * once it has applied. Returns true when the id changed.
    */
   async adopt(id: string | undefined): Promise<boolean> {
-    if (!this.fresh() || this.#adopted || id === undefined || id === this.id || !ID_RE.test(id)) {
-      return false;
-    }
-    this.#adopted = true;
+    if (!this.fresh() || id === undefined || id === this.id || !ID_RE.test(id)) return false;
     this.id = id;
     await this.save();
     return true;

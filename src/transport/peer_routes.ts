@@ -58,6 +58,8 @@ function receiveFrame(
   socket: WebSocket,
   data: unknown,
   heard: (from: string) => void,
+  /** Told when the frame carries a leader's message (an append or a heartbeat). */
+  fromLeader?: () => void,
 ): void {
   let frame: MessageBatch | ForwardFrame;
   try {
@@ -78,6 +80,9 @@ function receiveFrame(
   const from = batch.messages[0]!.from;
   if (failpoints.enabled && failpoints.shouldDrop("transport.receive", from)) return;
   heard(from);
+  if (fromLeader && batch.messages.some((m) => m.type === "app" || m.type === "heartbeat")) {
+    fromLeader();
+  }
   if (batch.traceparent === undefined) return receiver.receiveMessages(batch, ROOT_CONTEXT);
   // The sender's replicate span is remote; a local span (the frame's server
   // side) parents this node's batch spans, as an HTTP server span did.
@@ -102,7 +107,11 @@ export function createPeerApp(
     isRemoved?: (id: string) => boolean;
     /** Told the sender of every streamed frame taken (stream liveness). */
     heard?: (from: string) => void;
-    /** Told the cluster id a peer presents when it opens a stream. */
+    /**
+     * Told the cluster id a leader presents: on its stream's first append or
+     * heartbeat, or with its snapshot (not when any peer opens a stream: a
+     * candidate or a follower has no say in which cluster this is).
+     */
     clusterSeen?: (id: string | undefined) => void;
     /**
      * False for a cluster this node must not talk to: the stream or the
@@ -116,13 +125,12 @@ export function createPeerApp(
   },
 ): Hono {
   const heard = opts.heard ?? (() => {});
-  /** A 409 for a sender of a cluster this node must not join; else it may adopt its id. */
+  /** A 409 for a sender of a cluster this node must not join. */
   const admit = (c: Context, from: string | undefined): Response | null => {
     const cluster = c.req.header(CLUSTER_ID_HEADER);
     if (opts.acceptsCluster && !opts.acceptsCluster(cluster, from, c.req.header(MEMBERS_HEADER))) {
       return c.json(peerError("cluster_mismatch", `Not a member of cluster ${cluster}`), 409);
     }
-    opts.clusterSeen?.(cluster);
     return null;
   };
   const app = new Hono();
@@ -152,13 +160,20 @@ export function createPeerApp(
     }
     const refused = admit(c, from);
     if (refused) return refused;
+    const cluster = c.req.header(CLUSTER_ID_HEADER);
+    const seen = opts.clusterSeen;
+    let leaderSeen = seen && (() => {
+      leaderSeen = undefined; // once per stream
+      seen(cluster);
+    });
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
-    socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard);
+    socket.onmessage = (e) => receiveFrame(receiver, socket, e.data, heard, leaderSeen);
     return response;
   });
   app.post("/v1/snapshot", async (c) => {
     const refused = admit(c, c.req.header(FROM_HEADER));
     if (refused) return refused;
+    opts.clusterSeen?.(c.req.header(CLUSTER_ID_HEADER)); // only a leader sends one
     const body = c.req.raw.body;
     if (!body) {
       return c.json(peerError("invalid_request", "Empty snapshot"), 400);

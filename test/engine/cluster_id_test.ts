@@ -1,6 +1,6 @@
 /**
  * The cluster id a node reports: founders agree from their `--peers`; a
- * fresh node adopts the one its peers present, once, and keeps it.
+ * fresh node adopts the one a leader presents and keeps it once it has applied.
  */
 import assert from "node:assert/strict";
 import { ClusterIdentity, clusterIdOf } from "../../src/engine/cluster_id.ts";
@@ -11,7 +11,7 @@ const founders = [
   { id: "n2", url: "http://b:1" },
 ];
 
-Deno.test("cluster id: founders agree, a fresh joiner adopts once and keeps it", async () => {
+Deno.test("cluster id: founders agree, a fresh joiner follows its leader's and keeps it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "raftkv-clusterid-" });
   try {
     const a = await clusterIdOf(founders);
@@ -25,9 +25,12 @@ Deno.test("cluster id: founders agree, a fresh joiner adopts once and keeps it",
     let applied = 0;
     joiner.fresh = () => applied === 0;
     assert.equal(await joiner.adopt("not-an-id"), false);
-    assert.equal(await joiner.adopt(a), true);
+    assert.equal(await joiner.adopt("00000000000000ff"), true);
+    assert.equal(await joiner.adopt(a), true, "a later leader's, while nothing is applied");
     assert.equal(joiner.id, a);
-    assert.equal(await joiner.adopt("00000000000000ff"), false, "only once");
+    applied = 1;
+    assert.equal(await joiner.adopt("00000000000000ff"), false, "kept once entries are applied");
+    applied = 0;
 
     // A founder that has applied entries never takes a joiner's guess.
     const founder = await ClusterIdentity.load(`${dir}/f`, founders).catch(() => null);

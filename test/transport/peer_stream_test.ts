@@ -360,3 +360,42 @@ Deno.test("messages come only on streams: a POSTed batch is no route; a snapshot
   assert.equal((await snap.json()).error.code, "cluster_mismatch");
   assert.deepEqual(rx.batches, []);
 });
+
+Deno.test("a stream's cluster id is taken on its first leader message, not when it opens", async () => {
+  const rx = new Recorder();
+  const seen: (string | undefined)[] = [];
+  const app = new Hono().route(
+    "/raft",
+    createPeerApp(rx, { clusterToken: TOKEN, clusterSeen: (id) => seen.push(id) }),
+  );
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  const s = new PeerStream({
+    selfId: "n1",
+    peer: "n2",
+    url: `http://127.0.0.1:${server.addr.port}`,
+    headers: { authorization: `Bearer ${TOKEN}`, "x-raftkv-cluster-id": "0123456789abcdef" },
+    metrics: createNodeMetrics(),
+  });
+  try {
+    const vote: Message = {
+      type: "vote",
+      from: "n1",
+      to: "n2",
+      term: 2,
+      index: 0,
+      logTerm: 0,
+      transfer: false,
+    };
+    s.enqueue([vote], undefined);
+    await until("the vote", () => rx.batches.length === 1 || undefined);
+    assert.deepEqual(seen, [], "a candidate's stream says nothing about the cluster");
+    s.enqueue([hb(1)], undefined);
+    await until("the heartbeat", () => rx.batches.length === 2 || undefined);
+    s.enqueue([hb(2)], undefined);
+    await until("the second heartbeat", () => rx.batches.length === 3 || undefined);
+    assert.deepEqual(seen, ["0123456789abcdef"], "once per stream");
+  } finally {
+    s.close();
+    await server.shutdown();
+  }
+});
