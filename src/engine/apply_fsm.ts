@@ -31,6 +31,12 @@ export interface ApplyObserver {
   advanced(index: number): void;
   /** A snapshot replaced the whole state at `index` (ends watches). */
   installed?(index: number): void;
+  /**
+   * The command this node proposed as entry (index, term), if it still
+   * waits for it: the leader applies the object its route built instead of
+   * decoding the JSON it encoded a moment ago.
+   */
+  proposed?(index: number, term: number): KvCommand | undefined;
 }
 
 export interface SnapshotInstall {
@@ -136,7 +142,7 @@ export class ApplyFsm {
     if (e.data === "") return null;
     let cmd: KvCommand;
     try {
-      cmd = decodeCommand(e.data);
+      cmd = this.observer.proposed?.(e.index, e.term) ?? decodeCommand(e.data);
     } catch (err) {
       if (!(err instanceof CommandDecodeError)) throw err;
       undecodable(e);

@@ -90,6 +90,7 @@ export async function createNode(
       },
       advanced: (i) => region!.reads.applied(i),
       installed: (i) => watches.replaced(i),
+      proposed: (i, t) => region!.proposals.proposed(i, t),
     },
     deps.metrics,
     loaded.data.appliedIndex,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import type { KvResult } from "../kv/types.ts";
+import type { KvCommand, KvResult } from "../kv/types.ts";
 import { LeadershipChangedError, TimeoutError } from "./errors.ts";
 
 /** A proposal in flight. Invariant: queue order = index order. */
@@ -14,6 +14,11 @@ export interface Proposal {
   readonly term: number;
   readonly deadline: number;
   readonly span: Span | undefined;
+  /**
+   * The put proposed, kept for the apply step (see `ApplyObserver.proposed`).
+   * Puts only: their decoded form is the same object shape field for field.
+   */
+  readonly cmd?: KvCommand | undefined;
   /** `result` is null only for entries without one (conf changes). */
   resolve(r: { result: KvResult | null; index: number }): void;
   reject(e: Error): void;
@@ -37,6 +42,12 @@ export class ProposalQueue {
 
   push(p: Proposal): void {
     this.#queue.push(p);
+  }
+
+  /** The command of the proposal at (index, term): the next one to apply, if any. */
+  proposed(index: number, term: number): KvCommand | undefined {
+    const p = this.#queue[this.#head];
+    return p !== undefined && p.index === index && p.term === term ? p.cmd : undefined;
   }
 
   /**

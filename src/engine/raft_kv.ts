@@ -91,7 +91,7 @@ export class RaftKv implements Engine {
       [ATTR.term]: r.term,
     });
     try {
-      const res = await r.propose(encodeCommand(cmd), span);
+      const res = await r.propose(encodeCommand(cmd), span, cmd.type === "put" ? cmd : undefined);
       span?.setAttribute(ATTR.index, res.index);
       return res;
     } catch (e) {

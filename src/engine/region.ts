@@ -9,7 +9,7 @@ import type { RawNode, Status } from "../raft/raw_node.ts";
 import type { Ready } from "../raft/ready.ts";
 import type { ConfChange, SoftState } from "../raft/types.ts";
 import { ProposalDroppedError } from "../raft/errors.ts";
-import type { KvRecord } from "../kv/types.ts";
+import type { KvCommand, KvRecord } from "../kv/types.ts";
 import type { MessageBatch } from "../transport/wire.ts";
 import type { ForwardFrame, ForwardRequest } from "../transport/forward_wire.ts";
 import type { SnapshotHeader } from "../transport/snapshot_stream.ts";
@@ -155,7 +155,8 @@ export class Region {
   }
 
   /** Proposes `data`; resolves when applied, with the state machine's result. */
-  propose(data: string, span: Span | undefined): Promise<WriteResult> {
+  /** `cmd`: the command `data` encodes, when its apply may use it as is (a put). */
+  propose(data: string, span: Span | undefined, cmd?: KvCommand): Promise<WriteResult> {
     if (this.#stopped) return Promise.reject(shuttingDown());
     let index: number, term: number;
     try {
@@ -171,15 +172,20 @@ export class Region {
       return Promise.reject(notLeader(this));
     }
     this.fsm.addToBatch(span, index);
-    return this.#await(index, term, span) as Promise<WriteResult>;
+    return this.#await(index, term, span, cmd) as Promise<WriteResult>;
   }
 
   /** Waits for the proposal at (index, term) to apply, within the request timeout. */
-  #await(index: number, term: number, span?: Span): Promise<WriteResult | { index: number }> {
+  #await(
+    index: number,
+    term: number,
+    span?: Span,
+    cmd?: KvCommand,
+  ): Promise<WriteResult | { index: number }> {
     this.fsm.kick();
     return new Promise((resolve, reject) => {
       const deadline = this.#now() + this.opts.requestTimeoutMs;
-      this.proposals.push({ index, term, deadline, span, resolve, reject });
+      this.proposals.push({ index, term, deadline, span, cmd, resolve, reject });
     });
   }
 

@@ -85,3 +85,28 @@ Deno.test("stopping a region rejects requests waiting for a leader", async () =>
   assert.ok(write.error instanceof UnavailableError, String(write.error));
   assert.ok(read.error instanceof UnavailableError, String(read.error));
 });
+
+Deno.test("the leader applies the put it proposed as built; every node ends equal", async () => {
+  const c = await Cluster.create();
+  const leader = await c.elect("n1");
+  const queue = c.region(leader).proposals;
+  const asked: [number, number, boolean][] = [];
+  const proposed = queue.proposed.bind(queue);
+  queue.proposed = (i, t) => {
+    const cmd = proposed(i, t);
+    asked.push([i, t, cmd !== undefined]);
+    return cmd;
+  };
+  const engine = c.engine(leader);
+  await c.until(engine.asyncWrite(put("a", { n: 1, s: "é\u{1F600}" })));
+  await c.until(engine.asyncWrite({ ...put("a", 2), ifModIndex: 2, prev: true }));
+  await c.until(engine.asyncWrite({ type: "delete", key: "a" }));
+  await c.until(engine.asyncWrite({ ...put("b", [null]), ifAbsent: true }));
+  // The puts came from the queue, the delete was decoded (no command kept for it).
+  assert.deepEqual(asked.map(([, , hit]) => hit), [true, true, false, true]);
+  assert.equal(queue.proposed(99, 1), undefined, "nothing waits at another index");
+  await c.tick(3 * c.opts.heartbeatTicks);
+  const dumps = c.live().map((id) => JSON.stringify([...c.engine(id).sm.entries()]));
+  assert.ok(dumps.every((d) => d === dumps[0]), dumps.join("\n"));
+  assert.equal(c.engine(leader).sm.get("b")?.value, "[null]");
+});
