@@ -65,3 +65,16 @@ export function sizeCompactionTarget(
   );
   return point > snapshotIndex ? point : null;
 }
+
+/** The farther of the count and size targets, or null when neither asks. */
+export function compactionPoint(
+  log: LogSize,
+  durable: number,
+  snapshotIndex: number,
+  opts: { snapshotEntries: number; logUnitsMax?: number | undefined },
+  busy: boolean,
+): number | null {
+  const byCount = compactionTarget(durable, snapshotIndex, opts.snapshotEntries, busy);
+  const bySize = sizeCompactionTarget(log, durable, snapshotIndex, opts.logUnitsMax);
+  return bySize === null ? byCount : Math.max(byCount ?? 0, bySize);
+}

@@ -44,6 +44,13 @@ export class ProposalQueue {
     this.#queue.push(p);
   }
 
+  /** Queues a proposal; settles when it applies, fails or passes its deadline. */
+  wait(
+    p: Omit<Proposal, "resolve" | "reject">,
+  ): Promise<{ result: KvResult | null; index: number }> {
+    return new Promise((resolve, reject) => this.push({ ...p, resolve, reject }));
+  }
+
   /** The command of the proposal at (index, term): the next one to apply, if any. */
   proposed(index: number, term: number): KvCommand | undefined {
     const p = this.#queue[this.#head];

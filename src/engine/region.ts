@@ -22,7 +22,7 @@ import { PeerFsm } from "./peer_fsm.ts";
 import { SnapshotStage } from "./snapshot_stage.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { ForwardQueue } from "./forward_queue.ts";
-import { compactionTarget, sizeCompactionTarget } from "./compaction.ts";
+import { compactionPoint } from "./compaction.ts";
 import { Reads } from "./reads.ts";
 import type { ReadIndexQueue } from "./read_index_queue.ts";
 import { addressBook, addressBookOf, toConfState } from "./membership.ts";
@@ -93,14 +93,7 @@ export class Region {
     });
     this.view = new MemberView(opts.id, apply.membership);
     transport.setPeers(addressBook(apply.membership));
-    this.fsm = new PeerFsm(
-      node,
-      storage,
-      apply,
-      transport,
-      metrics,
-      this.#hooks(),
-    );
+    this.fsm = new PeerFsm(node, storage, apply, transport, metrics, this.#hooks());
     this.proposals.onOutcome = (o) => metrics.proposals.inc({ outcome: o });
     this.#observeMetrics();
   }
@@ -154,8 +147,10 @@ export class Region {
     return this.leaderWaiters.wait(deadline, signal);
   }
 
-  /** Proposes `data`; resolves when applied, with the state machine's result. */
-  /** `cmd`: the command `data` encodes, when its apply may use it as is (a put). */
+  /**
+   * Proposes `data`; resolves when applied, with the state machine's result.
+   * `cmd`: the command `data` encodes, when its apply may use it as is (a put).
+   */
   propose(data: string, span: Span | undefined, cmd?: KvCommand): Promise<WriteResult> {
     if (this.#stopped) return Promise.reject(shuttingDown());
     let index: number, term: number;
@@ -176,17 +171,10 @@ export class Region {
   }
 
   /** Waits for the proposal at (index, term) to apply, within the request timeout. */
-  #await(
-    index: number,
-    term: number,
-    span?: Span,
-    cmd?: KvCommand,
-  ): Promise<WriteResult | { index: number }> {
+  #await(index: number, term: number, span?: Span, cmd?: KvCommand) {
     this.fsm.kick();
-    return new Promise((resolve, reject) => {
-      const deadline = this.#now() + this.opts.requestTimeoutMs;
-      this.proposals.push({ index, term, deadline, span, cmd, resolve, reject });
-    });
+    const deadline = this.#now() + this.opts.requestTimeoutMs;
+    return this.proposals.wait({ index, term, deadline, span, cmd });
   }
 
   /**
@@ -369,10 +357,7 @@ export class Region {
 
   async #maybeCompact(busy: boolean): Promise<void> {
     const { snapshotIndex, mem } = this.storage;
-    const durable = this.apply.durableIndex;
-    const byCount = compactionTarget(durable, snapshotIndex, this.opts.snapshotEntries, busy);
-    const bySize = sizeCompactionTarget(mem, durable, snapshotIndex, this.opts.logUnitsMax);
-    const index = bySize === null ? byCount : Math.max(byCount ?? 0, bySize);
+    const index = compactionPoint(mem, this.apply.durableIndex, snapshotIndex, this.opts, busy);
     if (index === null) return;
     await this.storage.compact(index, toConfState(this.apply.membership));
     this.log.debug("log compacted", { index });

@@ -92,82 +92,91 @@ Deno.test("startup refusals", opts, async (t) => {
 Deno.test(
   "a restarted single node campaigns at once, not after an election timeout",
   opts,
-  async () => {
-    const root = await Deno.makeTempDir({ prefix: "raftkv-startup-" });
-    const port = freePort();
-    const base = ["--listen", `127.0.0.1:${port}`, "--data-dir", root];
-    // New: the usual election timeout (a joiner without --peers must not lead alone).
-    const fresh = new TestNode({ id: "n1", port, dataDir: root }, base, {});
-    // Restarted with a 100 s election timeout: ready in time only by campaigning at start.
-    const slow = new TestNode({ id: "n1", port, dataDir: root }, [
-      ...base,
-      "--tick-ms",
-      "1000",
-      "--election-ticks",
-      "100",
-      "--heartbeat-ticks",
-      "10",
-    ], {});
-    try {
-      fresh.start();
-      await ready("a new single node ready", fresh.url);
-      await fresh.kill();
-      slow.start();
-      await ready("the restarted single node ready", slow.url);
-    } finally {
-      await fresh.kill();
-      await slow.kill();
-      await Deno.remove(root, { recursive: true }).catch(() => {});
-    }
-  },
+  () =>
+    inTempDir("raftkv-startup-", async (root, port) => {
+      const base = ["--listen", `127.0.0.1:${port}`, "--data-dir", root];
+      // New: the usual election timeout (a joiner without --peers must not lead alone).
+      const fresh = new TestNode({ id: "n1", port, dataDir: root }, base, {});
+      // Restarted with a 100 s election timeout: ready in time only by campaigning at start.
+      const slow = new TestNode({ id: "n1", port, dataDir: root }, [
+        ...base,
+        "--tick-ms",
+        "1000",
+        "--election-ticks",
+        "100",
+        "--heartbeat-ticks",
+        "10",
+      ], {});
+      try {
+        fresh.start();
+        await ready("a new single node ready", fresh.url);
+        await fresh.kill();
+        slow.start();
+        await ready("the restarted single node ready", slow.url);
+      } finally {
+        await fresh.kill();
+        await slow.kill();
+      }
+    }),
 );
 
 Deno.test(
   "out of file descriptors, a node listens again once connections close",
   opts,
-  async () => {
-    const root = await Deno.makeTempDir({ prefix: "raftkv-fds-" });
-    const port = freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const args = ["--listen", `127.0.0.1:${port}`, "--data-dir", root].join(" ");
-    const node = new Deno.Command("bash", {
-      // A low limit stands for a connection flood against a normal one.
-      args: [
-        "-c",
-        `ulimit -n 256 && exec "${Deno.execPath()}" run ${PERMS.join(" ")} ${MAIN} ${args}`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const conns: Deno.TcpConn[] = [];
-    try {
-      await ready("the node ready", url);
-      // Past ~250 the accept loop meets EMFILE and the listener closes (refused).
-      for (let i = 0; i < 300; i++) {
-        const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
-        if (!c) break;
-        conns.push(c);
-      }
-      assert.ok(conns.length > 200, `${conns.length} connections`);
-      await new Promise((r) => setTimeout(r, 300));
-      for (const c of conns.splice(0)) c.close();
-      await until("the node to answer again", async () => {
-        const res = await fetch(`${url}/v1/kv/k`, {
-          method: "PUT",
-          headers: { "content-type": "application/json" },
-          body: '{"value":1}',
-        }).catch(() => null);
-        await res?.body?.cancel();
-        return res?.status === 200 || undefined;
-      }, 20_000);
-    } finally {
-      for (const c of conns) c.close();
+  () =>
+    inTempDir("raftkv-fds-", async (root, port) => {
+      const url = `http://127.0.0.1:${port}`;
+      const args = ["--listen", `127.0.0.1:${port}`, "--data-dir", root].join(" ");
+      const node = new Deno.Command("bash", {
+        // A low limit stands for a connection flood against a normal one.
+        args: [
+          "-c",
+          `ulimit -n 256 && exec "${Deno.execPath()}" run ${PERMS.join(" ")} ${MAIN} ${args}`,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const conns: Deno.TcpConn[] = [];
       try {
-        node.kill("SIGKILL");
-      } catch { /* exited */ }
-      await node.stderr.cancel();
-      await node.status;
-      await Deno.remove(root, { recursive: true }).catch(() => {});
-    }
-  },
+        await ready("the node ready", url);
+        // Past ~250 the accept loop meets EMFILE and the listener closes (refused).
+        for (let i = 0; i < 300; i++) {
+          const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
+          if (!c) break;
+          conns.push(c);
+        }
+        assert.ok(conns.length > 200, `${conns.length} connections`);
+        await new Promise((r) => setTimeout(r, 300));
+        for (const c of conns.splice(0)) c.close();
+        await until("the node to answer again", async () => {
+          const res = await fetch(`${url}/v1/kv/k`, {
+            method: "PUT",
+            headers: { "content-type": "application/json" },
+            body: '{"value":1}',
+          }).catch(() => null);
+          await res?.body?.cancel();
+          return res?.status === 200 || undefined;
+        }, 20_000);
+      } finally {
+        for (const c of conns) c.close();
+        try {
+          node.kill("SIGKILL");
+        } catch { /* exited */ }
+        await node.stderr.cancel();
+        await node.status;
+      }
+    }),
 );
+
+/** A temp dir and a free port for one test; the dir is removed afterwards. */
+async function inTempDir(
+  prefix: string,
+  fn: (root: string, port: number) => Promise<void>,
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(root, freePort());
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+}
