@@ -2,6 +2,7 @@
 // and the ratio table. No processes, no network, no permissions.
 
 import assert from "node:assert/strict";
+import { parseAbArgs, summarize } from "./ab.ts";
 import { parseSeconds } from "./duration.ts";
 import { failed, parseLoadArgs } from "./load.ts";
 import { emptyRow, type Row } from "./measure.ts";
@@ -157,4 +158,23 @@ Deno.test("requests without an answer are named by their cause", () => {
     cause: "Connection refused",
   });
   assert.equal(failed(new DOMException("signal timed out", "TimeoutError")).cause, "timeout");
+});
+
+Deno.test("the A/B runner's flags and summary", () => {
+  const o = parseAbArgs(["--a", "/a/main.ts", "--b", "/b/main.ts", "--rounds", "4"]);
+  assert.equal(o.rounds, 4);
+  assert.equal(o.durationS, 5);
+  assert.deepEqual(
+    o.load.slice(o.load.indexOf("--concurrency"), o.load.indexOf("--concurrency") + 2),
+    [
+      "--concurrency",
+      "64",
+    ],
+  );
+  assert.throws(() => parseAbArgs(["--a", "/a/main.ts"]), /--a and --b/);
+  assert.throws(() => parseAbArgs(["--a", "x", "--b", "y", "--rounds", "1"]), /--rounds/);
+  const s = summarize([1, 0.9, 1.1, 1.2]);
+  assert.equal(s.median, 1.05);
+  assert.ok(Math.abs(s.mean - 1.05) < 1e-9);
+  assert.ok(Math.abs(s.sd - 0.1290994) < 1e-6);
 });

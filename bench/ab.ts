@@ -1,0 +1,140 @@
+// Two builds of RaftKV, A and B, side by side: both three-node clusters run
+// at once and every round loads BOTH at the same time (each its own load
+// process, puts to its leader), so both see the same minute of the machine.
+// Back-to-back runs of one build on this VM swing by up to 2x between
+// minutes; here an A/A pair gave a round-to-round spread (sd) of ~5% and a
+// median within 2%, so a 5% change shows in eight rounds. The figure is B/A
+// under contention for the same cores: it says which build is cheaper, not
+// each one's speed alone (that is `bench/run.ts`).
+//
+//   deno run -A bench/ab.ts --a /tmp/a/main.ts --b /tmp/b/main.ts [--rounds 8] [--duration 5s]
+//     [--warmup 5s] [--concurrency 64] [--value-size 100] [--keys 10000]
+
+import { parseArgs } from "node:util";
+import { type Cluster, leaderUrl, startCluster, stopCluster } from "./cluster.ts";
+import { parseSeconds } from "./duration.ts";
+import type { LoadResult } from "./load.ts";
+import { cleanupAll, cleanupOnSignals, spawn, stop, tail } from "./procs.ts";
+import { median } from "./report.ts";
+
+const LOAD_SCRIPT = new URL("./load.ts", import.meta.url).pathname;
+
+export interface AbOptions {
+  a: string;
+  b: string;
+  rounds: number;
+  durationS: number;
+  warmupS: number;
+  load: string[];
+}
+
+export function parseAbArgs(args: string[]): AbOptions {
+  const s = { type: "string" } as const;
+  const { values: v } = parseArgs({
+    args,
+    options: {
+      a: s,
+      b: s,
+      rounds: { ...s, default: "8" },
+      duration: { ...s, default: "5s" },
+      warmup: { ...s, default: "5s" },
+      concurrency: { ...s, default: "64" },
+      "value-size": { ...s, default: "100" },
+      keys: { ...s, default: "10000" },
+    },
+  });
+  if (!v.a || !v.b) throw new Error("--a and --b (paths of the two main.ts) are required");
+  const rounds = Number(v.rounds);
+  if (!Number.isInteger(rounds) || rounds < 2 || rounds > 50) {
+    throw new Error(`--rounds: bad count ${v.rounds} (2-50)`);
+  }
+  const load = ["--mix", "0", "--to", "leader", "--warmup", "0s"];
+  for (const k of ["concurrency", "value-size", "keys"] as const) load.push(`--${k}`, v[k]);
+  return {
+    a: v.a,
+    b: v.b,
+    rounds,
+    durationS: parseSeconds(v.duration),
+    warmupS: parseSeconds(v.warmup),
+    load,
+  };
+}
+
+export interface AbSummary {
+  median: number;
+  mean: number;
+  sd: number;
+}
+
+/** B/A per round, summarised (sample standard deviation). */
+export function summarize(ratios: readonly number[]): AbSummary {
+  const mean = ratios.reduce((x, y) => x + y, 0) / ratios.length;
+  const sq = ratios.reduce((x, y) => x + (y - mean) ** 2, 0);
+  const sd = ratios.length > 1 ? Math.sqrt(sq / (ratios.length - 1)) : 0;
+  return { median: median(ratios), mean, sd };
+}
+
+/** One load process against `url` for `seconds`; its ops/s. */
+async function loadOnce(c: Cluster, url: string, o: AbOptions, seconds: number): Promise<number> {
+  const args = [
+    "run",
+    "--allow-net",
+    LOAD_SCRIPT,
+    ...["--target", "raftkv", "--urls", url, "--duration", `${seconds}s`],
+    ...o.load,
+  ];
+  const proc = await spawn(Deno.execPath(), args, `${c.dir}/load.log`, { pipeStdout: true });
+  const timer = setTimeout(() => stop(proc.child, 1000), (seconds + 60) * 1000);
+  try {
+    const out = await new Response(proc.child.stdout).text();
+    await proc.child.status;
+    const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"throughput"'));
+    if (!line) throw new Error(`load ended without a result:\n${await tail(proc.log)}`);
+    return (JSON.parse(line) as LoadResult).throughput;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function leaderOf(c: Cluster): Promise<string> {
+  const url = await leaderUrl(c);
+  if (!url) throw new Error(`no leader in ${c.dir}`);
+  return url;
+}
+
+async function main(o: AbOptions): Promise<void> {
+  const opts = { readyTimeoutMs: 30_000 };
+  const a = await startCluster("raftkv", 3, { ...opts, main: o.a });
+  const b = await startCluster("raftkv", 3, { ...opts, main: o.b }).catch(async (e) => {
+    await stopCluster(a);
+    throw e;
+  });
+  try {
+    const [la, lb] = [await leaderOf(a), await leaderOf(b)];
+    const both = (s: number) => Promise.all([loadOnce(a, la, o, s), loadOnce(b, lb, o, s)]);
+    if (o.warmupS > 0) await both(o.warmupS);
+    const ratios: number[] = [];
+    for (let r = 1; r <= o.rounds; r++) {
+      const [ta, tb] = await both(o.durationS);
+      ratios.push(tb / ta);
+      console.log(`round ${r}: A ${Math.round(ta)} B ${Math.round(tb)} ops/s, B/A ${fmt(tb / ta)}`);
+    }
+    const s = summarize(ratios);
+    console.log(`B/A median ${fmt(s.median)}, mean ${fmt(s.mean)}, sd ${fmt(s.sd)}`);
+  } finally {
+    await Promise.all([stopCluster(a), stopCluster(b)]);
+  }
+}
+
+const fmt = (x: number) => x.toFixed(3);
+
+if (import.meta.main) {
+  cleanupOnSignals();
+  try {
+    await main(parseAbArgs(Deno.args));
+  } catch (e) {
+    console.error(`ab: ${e instanceof Error ? e.message : e}`);
+    await cleanupAll();
+    Deno.exit(2);
+  }
+}
