@@ -3,7 +3,8 @@
 // process, puts to its leader), so both see the same minute of the machine.
 // Back-to-back runs of one build on this VM swing by up to 2x between
 // minutes; here an A/A pair gave a round-to-round spread (sd) of ~5% and a
-// median within 2%, so a 5% change shows in eight rounds. The figure is B/A
+// median within 2%, so a 5% change shows in eight rounds (ops/s; p99 is
+// printed too, e.g. for `--concurrency 1`). The figure is B/A
 // under contention for the same cores: it says which build is cheaper, not
 // each one's speed alone (that is `bench/run.ts`).
 //
@@ -74,8 +75,13 @@ export function summarize(ratios: readonly number[]): AbSummary {
   return { median: median(ratios), mean, sd };
 }
 
-/** One load process against `url` for `seconds`; its ops/s. */
-async function loadOnce(c: Cluster, url: string, o: AbOptions, seconds: number): Promise<number> {
+/** One load process against `url` for `seconds`; its result line. */
+async function loadOnce(
+  c: Cluster,
+  url: string,
+  o: AbOptions,
+  seconds: number,
+): Promise<LoadResult> {
   const args = [
     "run",
     "--allow-net",
@@ -90,7 +96,7 @@ async function loadOnce(c: Cluster, url: string, o: AbOptions, seconds: number):
     await proc.child.status;
     const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"throughput"'));
     if (!line) throw new Error(`load ended without a result:\n${await tail(proc.log)}`);
-    return (JSON.parse(line) as LoadResult).throughput;
+    return JSON.parse(line) as LoadResult;
   } finally {
     clearTimeout(timer);
   }
@@ -113,14 +119,20 @@ async function main(o: AbOptions): Promise<void> {
     const [la, lb] = [await leaderOf(a), await leaderOf(b)];
     const both = (s: number) => Promise.all([loadOnce(a, la, o, s), loadOnce(b, lb, o, s)]);
     if (o.warmupS > 0) await both(o.warmupS);
-    const ratios: number[] = [];
+    const ops: number[] = [], p99: number[] = [];
     for (let r = 1; r <= o.rounds; r++) {
-      const [ta, tb] = await both(o.durationS);
-      ratios.push(tb / ta);
-      console.log(`round ${r}: A ${Math.round(ta)} B ${Math.round(tb)} ops/s, B/A ${fmt(tb / ta)}`);
+      const [ra, rb] = await both(o.durationS);
+      ops.push(rb.throughput / ra.throughput);
+      p99.push(rb.p99Ms / ra.p99Ms);
+      console.log(
+        `round ${r}: ops/s A ${Math.round(ra.throughput)} B ${Math.round(rb.throughput)} ` +
+          `(B/A ${fmt(ops.at(-1)!)}), p99 ms A ${ra.p99Ms} B ${rb.p99Ms} (B/A ${fmt(p99.at(-1)!)})`,
+      );
     }
-    const s = summarize(ratios);
-    console.log(`B/A median ${fmt(s.median)}, mean ${fmt(s.mean)}, sd ${fmt(s.sd)}`);
+    for (const [name, xs] of [["ops/s", ops], ["p99", p99]] as const) {
+      const s = summarize(xs);
+      console.log(`${name} B/A median ${fmt(s.median)}, mean ${fmt(s.mean)}, sd ${fmt(s.sd)}`);
+    }
   } finally {
     await Promise.all([stopCluster(a), stopCluster(b)]);
   }
