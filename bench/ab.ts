@@ -9,7 +9,7 @@
 // each one's speed alone (that is `bench/run.ts`).
 //
 //   deno run -A bench/ab.ts --a /tmp/a/main.ts --b /tmp/b/main.ts [--rounds 8] [--duration 5s]
-//     [--warmup 5s] [--concurrency 64] [--value-size 100] [--keys 10000]
+//     [--warmup 5s] [--nodes 3] [--concurrency 64] [--value-size 100] [--keys 10000]
 
 import { parseArgs } from "node:util";
 import { type Cluster, leaderUrl, startCluster, stopCluster } from "./cluster.ts";
@@ -24,6 +24,8 @@ export interface AbOptions {
   a: string;
   b: string;
   rounds: number;
+  /** Nodes per cluster (3; 1 for the engine and HTTP path alone). */
+  nodes: number;
   durationS: number;
   warmupS: number;
   load: string[];
@@ -37,6 +39,7 @@ export function parseAbArgs(args: string[]): AbOptions {
       a: s,
       b: s,
       rounds: { ...s, default: "8" },
+      nodes: { ...s, default: "3" },
       duration: { ...s, default: "5s" },
       warmup: { ...s, default: "5s" },
       concurrency: { ...s, default: "64" },
@@ -49,12 +52,17 @@ export function parseAbArgs(args: string[]): AbOptions {
   if (!Number.isInteger(rounds) || rounds < 2 || rounds > 50) {
     throw new Error(`--rounds: bad count ${v.rounds} (2-50)`);
   }
+  const nodes = Number(v.nodes);
+  if (nodes !== 1 && nodes !== 3 && nodes !== 5) {
+    throw new Error(`--nodes: 1, 3 or 5, not ${v.nodes}`);
+  }
   const load = ["--mix", "0", "--to", "leader", "--warmup", "0s"];
   for (const k of ["concurrency", "value-size", "keys"] as const) load.push(`--${k}`, v[k]);
   return {
     a: v.a,
     b: v.b,
     rounds,
+    nodes,
     durationS: parseSeconds(v.duration),
     warmupS: parseSeconds(v.warmup),
     load,
@@ -110,8 +118,8 @@ async function leaderOf(c: Cluster): Promise<string> {
 
 async function main(o: AbOptions): Promise<void> {
   const opts = { readyTimeoutMs: 30_000 };
-  const a = await startCluster("raftkv", 3, { ...opts, main: o.a });
-  const b = await startCluster("raftkv", 3, { ...opts, main: o.b }).catch(async (e) => {
+  const a = await startCluster("raftkv", o.nodes, { ...opts, main: o.a });
+  const b = await startCluster("raftkv", o.nodes, { ...opts, main: o.b }).catch(async (e) => {
     await stopCluster(a);
     throw e;
   });
