@@ -45,6 +45,8 @@ export interface HttpTransportOptions {
 export class HttpTransport implements Transport {
   #clients = new Map<string, PeerStream>();
   #urls = new Map<string, string>();
+  /** When a send to a peer without a URL was last logged (once a minute per peer). */
+  #unknownLogged = new Map<string, number>();
   #sendingSnapshot = new Set<string>();
   #headers: Record<string, string>;
 
@@ -101,11 +103,26 @@ export class HttpTransport implements Transport {
       : this.#headers;
   }
 
+  /**
+   * Messages to a peer this node has no URL for are dropped. A node added
+   * to a cluster but started without `--peers` ends up here (it hears the
+   * leader and cannot answer): say so, once a minute.
+   */
+  #noUrl(peer: string): undefined {
+    const now = performance.now();
+    if (now - (this.#unknownLogged.get(peer) ?? -Infinity) < 60_000) return;
+    this.#unknownLogged.set(peer, now);
+    this.opts.log?.warn(
+      "no URL for peer; messages to it are dropped (a joining node needs --peers naming the members)",
+      { peer },
+    );
+  }
+
   #client(peer: string): PeerStream | undefined {
     let c = this.#clients.get(peer);
     if (c) return c;
     const url = this.#urls.get(peer);
-    if (!url) return undefined;
+    if (!url) return this.#noUrl(peer);
     c = new PeerStream({
       selfId: this.opts.selfId,
       peer,

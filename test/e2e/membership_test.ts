@@ -275,3 +275,30 @@ Deno.test("founders started with different --peers stay apart", opts, async () =
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a member started without --peers says why it cannot catch up", opts, async () => {
+  const c = await TestCluster.start({ size: 3 });
+  const port = freePort();
+  const n4 = new TestNode({ id: "n4", port, dataDir: `${c.root}/n4` }, [
+    ...["--id", "n4", "--listen", `127.0.0.1:${port}`, "--data-dir", `${c.root}/n4`],
+    ...["--tick-ms", "50"],
+  ], {});
+  try {
+    const lurl = c.node(await c.waitLeader()).url;
+    const url = `http://127.0.0.1:${port}`;
+    const r = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: true });
+    assert.equal(r.status, 200);
+    n4.start();
+    // It hears the leader's appends but knows no URL to answer them at.
+    await until(
+      "n4 to name the missing --peers",
+      () => /needs --peers/.test(n4.output) || undefined,
+    );
+  } catch (e) {
+    console.error(n4.output);
+    throw e;
+  } finally {
+    await n4.kill();
+    await c.stop();
+  }
+});
