@@ -31,6 +31,8 @@ export type Observe = (
 ) => Response;
 
 const DIGITS = /^\d{1,16}$/;
+/** What a URL parser changes in a path: backslashes and `.` or `..` segments. */
+const REWRITTEN = /\\|\/(?:\.|%2e){1,2}(?:\/|$)/i;
 
 /** The node headers `observe` adds, for an answer that sets them itself. */
 export function nodeHeaders(deps: AppDeps): Record<string, string> {
@@ -80,6 +82,10 @@ export function createFastPut(
     if (req.method !== "PUT") return null;
     const { path, query } = splitUrl(req.url);
     if (query !== "" || !path.startsWith(PREFIX) || path.length === PREFIX.length) return null;
+    // A put handed on to the app goes as a new Request, whose URL parser
+    // would rewrite these (a `\\` to `/`, dot segments collapsed): the app
+    // takes such a request as it came.
+    if (REWRITTEN.test(path)) return null;
     const length = req.headers.get("content-length");
     if (length === null || !DIGITS.test(length) || Number(length) > config.maxBodyBytes) {
       return null;

@@ -9,6 +9,8 @@ import { context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { ATTR, SPAN } from "../src/telemetry/names.ts";
 import { startChildSpan } from "../src/telemetry/spans.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
+import { PREFIX } from "./kv.ts";
+import { splitUrl } from "./validate.ts";
 import { ApiError, errorResponse, FORWARDED_HEADER, type Forwarder, retryLater } from "./errors.ts";
 
 /** Request headers that carry meaning to the leader. */
@@ -41,8 +43,8 @@ const RELAY = [
 export function createForwarder(deps: AppDeps): Forwarder {
   const send = deps.fetch ?? fetch;
   return async function forward(c: Context<AppEnv>, leaderUrl: string) {
-    const url = new URL(c.req.url);
-    const target = leaderUrl.replace(/\/+$/, "") + url.pathname + url.search;
+    const { path, query } = splitUrl(c.req.url);
+    const target = leaderUrl.replace(/\/+$/, "") + forwardPath(path) + (query ? `?${query}` : "");
     const span = startForwardSpan(deps.engine.id, leaderUrl);
     const headers = new Headers({ [FORWARDED_HEADER]: deps.engine.id });
     for (const h of span ? PASS : PASS_UNTRACED) {
@@ -79,6 +81,18 @@ export function createForwarder(deps: AppDeps): Forwarder {
     }
     return new Response(body, { status: res.status, headers: out });
   };
+}
+
+/**
+ * The raw path as the leader must see it. `fetch` parses its URL, and a URL
+ * parser turns `\\` into `/` and collapses `.` and `..` segments: a key
+ * `a\\b` or `a/../b` would reach the leader as another key. So backslashes
+ * go percent-encoded, and so do a key's slashes (one segment: nothing to
+ * collapse); the leader decodes both back to the same key.
+ */
+export function forwardPath(path: string): string {
+  const p = path.replaceAll("\\", "%5C");
+  return p.startsWith(PREFIX) ? PREFIX + p.slice(PREFIX.length).replaceAll("/", "%2F") : p;
 }
 
 /** `raftkv.forward` around the re-sent request; none when nothing traces this request. */

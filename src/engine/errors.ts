@@ -29,9 +29,9 @@ export class LeadershipChangedError extends Error {
 export class TimeoutError extends Error {
   override name = "TimeoutError";
   constructor(what = "Request") {
-    super(
-      `${what} did not complete in time; a write may or may not have happened`,
-    );
+    // A read that timed out changed nothing; anything else may have written.
+    const unknown = what === "Read" ? "" : "; a write may or may not have happened";
+    super(`${what} did not complete in time${unknown}`);
   }
 }
 

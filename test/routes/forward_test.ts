@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { body, jsonInit, makeApp } from "./_app.ts";
 import { FakeEngine } from "./_fake_engine.ts";
+import { forwardPath } from "../../routes/forward.ts";
 
 const LEADER = { id: "n1", url: "http://n1.test:8080" };
 
@@ -231,4 +232,45 @@ Deno.test("bad requests are rejected locally, not forwarded", async () => {
     400,
   );
   assert.equal(sent.length, 0);
+});
+
+/** A Request whose `url` is what the client sent, unparsed (as Deno.serve hands it over). */
+class RawRequest extends Request {
+  readonly #raw: string;
+  constructor(raw: string, init?: RequestInit) {
+    super("http://n2.test/", init);
+    this.#raw = raw;
+  }
+  override get url(): string {
+    return this.#raw;
+  }
+}
+
+Deno.test("a forwarded request reaches the leader with the key it named", async (t) => {
+  const { leader, follower } = pair();
+  for (const [k, v] of [["bs%5Cq", 1], ["bs%2Fq", 2], ["a%2F..%2Fb", 3], ["b", 4]] as const) {
+    await leader.app.request(`/v1/kv/${k}`, jsonInit("PUT", { value: v }));
+  }
+  // A Request's URL is parsed (a `\` would already be a `/`): this one is raw,
+  // as Deno.serve hands over what the client sent.
+  const raw = (path: string, init?: RequestInit) => new RawRequest(`http://n2.test${path}`, init);
+  for (const [path, key, value] of [["/v1/kv/bs\\q", "bs\\q", 1], ["/v1/kv/a/../b", "a/../b", 3]]) {
+    await t.step(`a lease read of ${key} through the follower`, async () => {
+      const res = await follower.app.request(raw(`${path}?consistency=lease`));
+      assert.equal(res.status, 200);
+      assert.deepEqual([(await body(res) as { key: string }).key, value], [key, value]);
+    });
+  }
+  await t.step("a put of bs\\q through the follower", async () => {
+    const res = await follower.app.request(
+      raw("/v1/kv/bs\\q", jsonInit("PUT", '{"value":5}', { "content-length": "11" })),
+    );
+    assert.equal(res.status, 200);
+    assert.equal(leader.engine.sm.get("bs\\q")?.value, "5");
+    assert.equal(leader.engine.sm.get("bs/q")?.value, "2");
+  });
+  await t.step("the path as sent on", () => {
+    assert.equal(forwardPath("/v1/kv/a/../b\\c"), "/v1/kv/a%2F..%2Fb%5Cc");
+    assert.equal(forwardPath("/v1/txn"), "/v1/txn");
+  });
 });
