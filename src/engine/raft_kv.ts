@@ -5,6 +5,7 @@
  * @module
  */
 import type { KeyRange, KvCommand } from "../kv/types.ts";
+import { checkQuorumAfter } from "./reconfig_check.ts";
 import { context } from "@opentelemetry/api";
 import { decodeCommand, encodeCommand } from "../kv/codec.ts";
 import type { ForwardRequest } from "../transport/forward_wire.ts";
@@ -178,6 +179,10 @@ export class RaftKv implements Engine {
     if (cur && !m.learner && this.region.members.learners.some((l) => l.id === m.id)) {
       this.#checkCaughtUp(m.id);
     }
+    const voters = this.region.members.voters.map((v) => v.id);
+    if (!m.learner && !voters.includes(m.id)) {
+      checkQuorumAfter(`Adding voter "${m.id}"`, voters, [...voters, m.id], this.#reachable);
+    }
     const type = m.learner ? "addLearner" : "addVoter";
     return await this.region.changeMembership({ type, nodeId: m.id, context: m.url });
   }
@@ -197,6 +202,15 @@ export class RaftKv implements Engine {
     }
   }
 
+  /** Heard from within an election timeout (this node always). */
+  readonly #reachable = (id: string): boolean => {
+    const r = this.region;
+    const seen = r.lastContact.get(id);
+    const now = r.opts.now?.() ?? performance.now();
+    return id === r.id ||
+      (seen !== undefined && now - seen <= r.opts.electionTicks * r.opts.tickMs);
+  };
+
   async removeMember(id: string): Promise<number> {
     this.#checkOpen();
     await this.#requireLeader();
@@ -204,6 +218,11 @@ export class RaftKv implements Engine {
     const m = this.region.members;
     if (m.voters.length === 1 && m.voters[0]!.id === id) {
       throw new MembershipError("Cannot remove the last voter");
+    }
+    const voters = m.voters.map((v) => v.id);
+    if (voters.includes(id)) {
+      const rest = voters.filter((v) => v !== id);
+      checkQuorumAfter(`Removing voter "${id}"`, voters, rest, this.#reachable);
     }
     return await this.region.changeMembership({ type: "remove", nodeId: id, context: "" });
   }

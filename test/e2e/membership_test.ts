@@ -302,3 +302,36 @@ Deno.test("a member started without --peers says why it cannot catch up", opts, 
     await c.stop();
   }
 });
+
+Deno.test("a voter change that would cost the cluster its quorum is refused", opts, async () => {
+  const c = await TestCluster.start({ size: 3 });
+  try {
+    const leader = await c.waitLeader();
+    const lurl = c.node(leader).url;
+    const [live, down] = c.nodes.filter((n) => n.spec.id !== leader) as [TestNode, TestNode];
+    await down.kill();
+    await until("the leader to stop hearing from the killed node", async () => {
+      const st = await (await fetch(`${lurl}/v1/cluster`)).json();
+      const m = st.members.find((x: { id: string }) => x.id === down.spec.id);
+      return m.lastContactMs > 1000 || undefined;
+    });
+    const url = `http://127.0.0.1:${freePort()}`;
+    const add = await call(`${lurl}/v1/cluster/members`, "POST", { id: "n4", url, learner: false });
+    assert.equal(add.status, 409, "2 of 4 voters reachable");
+    assert.match(add.body.error.message, /below a quorum of 3/);
+    const rm = await call(`${lurl}/v1/cluster/members/${live.spec.id}`, "DELETE");
+    assert.equal(rm.status, 409, "removing a live voter leaves 1 of 2");
+    assert.equal((await put(lurl, "still", 1)).status, 200, "nothing changed; writes go on");
+    const learner = await call(`${lurl}/v1/cluster/members`, "POST", {
+      id: "n4",
+      url,
+      learner: true,
+    });
+    assert.equal(learner.status, 200, "a learner changes no quorum");
+    const gone = await call(`${lurl}/v1/cluster/members/${down.spec.id}`, "DELETE");
+    assert.equal(gone.status, 200, "removing the down voter leaves 2 of 2");
+    assert.equal((await put(lurl, "after", 1)).status, 200);
+  } finally {
+    await c.stop();
+  }
+});
