@@ -192,7 +192,15 @@ export function createErrorHandler(forward: Forwarder) {
     ) {
       return await forward(c, err.leaderUrl);
     }
-    const api = toApiError(err);
+    // Forwarded here, yet not the leader: leadership moved on the way.
+    // Nothing was proposed; a leader is known, so `no_leader` would mislead.
+    const api = err instanceof NotLeaderError && err.leaderId
+      ? retryLater(
+        "unavailable",
+        `Not the leader any more (the leader is ${err.leaderId}); retry`,
+        { leader: err.leaderId },
+      )
+      : toApiError(err);
     if (api.status === 500) {
       console.error(`${c.req.method} ${c.req.url} failed:`, err);
     }

@@ -144,7 +144,11 @@ Deno.test("a forwarded request is never forwarded again", async () => {
   assert.equal(res.status, 503);
   assert.equal(res.headers.get("retry-after"), "1");
   assert.deepEqual(await body(res), {
-    error: { code: "no_leader", message: 'Not the leader; leader is "n1"', leader: "n1" },
+    error: {
+      code: "unavailable",
+      message: "Not the leader any more (the leader is n1); retry",
+      leader: "n1",
+    },
   });
   assert.equal(sent.length, 0);
 });
