@@ -29,14 +29,17 @@ const PASS = [
  */
 const PASS_UNTRACED = [...PASS, "traceparent", "tracestate"];
 
-/** Response headers relayed back to the client. */
+/**
+ * Response headers relayed back to the client. Not `x-raftkv-node`: the
+ * answer is this node's (it names itself, as for a write forwarded on the
+ * peer stream); `x-raftkv-leader` names the leader that served it.
+ */
 const RELAY = [
   "content-type",
   "etag",
   "retry-after",
   "x-raftkv-index",
   "x-raftkv-leader",
-  "x-raftkv-node",
 ];
 
 /** Builds the {@link Forwarder} the error handler uses. */

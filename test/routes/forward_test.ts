@@ -60,7 +60,7 @@ Deno.test("a follower forwards writes to the leader and relays the answer", asyn
   );
   assert.equal(res.status, 200);
   assert.equal(await res.text(), '{"key":"k","version":1,"createIndex":7,"modIndex":7}');
-  assert.equal(res.headers.get("x-raftkv-node"), "n1");
+  assert.equal(res.headers.get("x-raftkv-node"), "n2", "the node that answered the client");
   assert.equal(res.headers.get("x-raftkv-leader"), "n1");
   assert.equal(res.headers.get("etag"), '"7"');
   assert.equal(res.headers.get("x-raftkv-index"), "7");
@@ -86,7 +86,7 @@ Deno.test("forwarding end to end: follower app -> leader app", async (t) => {
   await t.step("PUT through the follower lands on the leader", async () => {
     const res = await follower.app.request("/v1/kv/k", jsonInit("PUT", { value: "v" }));
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get("x-raftkv-node"), "n1");
+    assert.equal(res.headers.get("x-raftkv-node"), "n2");
     assert.equal(res.headers.get("etag"), '"1"');
     assert.equal(leader.engine.sm.get("k")?.value, '"v"');
   });
@@ -119,7 +119,8 @@ Deno.test("forwarding end to end: follower app -> leader app", async (t) => {
     await leader.app.request("/v1/kv/r", jsonInit("PUT", { value: 1 }));
     const lease = await follower.app.request("/v1/kv/r?consistency=lease");
     assert.equal(lease.status, 200);
-    assert.equal(lease.headers.get("x-raftkv-node"), "n1");
+    assert.equal(lease.headers.get("x-raftkv-node"), "n2");
+    assert.equal(lease.headers.get("x-raftkv-leader"), "n1");
     const local = await follower.app.request("/v1/kv/r?consistency=stale");
     assert.equal(local.status, 404, "the fake follower has no data of its own");
     assert.equal(local.headers.get("x-raftkv-node"), "n2");
@@ -130,7 +131,7 @@ Deno.test("forwarding end to end: follower app -> leader app", async (t) => {
   await t.step("HEAD is forwarded too", async () => {
     const res = await follower.app.request("/v1/kv/r?consistency=lease", { method: "HEAD" });
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get("x-raftkv-node"), "n1");
+    assert.equal(res.headers.get("x-raftkv-node"), "n2");
   });
 });
 

@@ -132,7 +132,8 @@ Deno.test("membership requests on a follower are forwarded to the leader", async
     jsonInit("POST", { id: "n3", url: "http://h3:1" }),
   );
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get("x-raftkv-node"), "n1");
+  assert.equal(res.headers.get("x-raftkv-node"), "n2", "the node the client asked");
+  assert.equal(res.headers.get("x-raftkv-leader"), "n1");
   assert.ok(leader.engine.members.some((m) => m.id === "n3"));
   res = await follower.app.request("/v1/cluster/members/n3", { method: "DELETE" });
   assert.equal(res.status, 200);
