@@ -124,8 +124,14 @@ export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
     noPreconditions(c.req.raw.headers);
     const q = parseQuery(c.req.url, DeleteRangeQuery);
     const range = toKeyRange(q, config.maxKeyBytes);
-    if (range.start === "" && range.end === null && !q.all) {
-      throw invalid("Deleting every key needs all=true");
+    // An open end deletes to the end of the keyspace: asked for explicitly,
+    // as etcdctl asks for --from-key (`start=%00` alone would wipe it all).
+    if (range.end === null && !q.all) {
+      throw invalid(
+        range.start === ""
+          ? "Deleting every key needs all=true"
+          : "Deleting from start to the end of the keyspace needs all=true (or give end)",
+      );
     }
     const w = await engine.asyncWrite(
       { type: "deleteRange", range },

@@ -218,6 +218,16 @@ Deno.test("DELETE /v1/kv ranges", async (t) => {
     assert.deepEqual(await body(res), { deleted: 2 });
   });
 
+  await t.step("an open end (start alone) needs all=true too", async () => {
+    const { app, engine } = await seeded(["a", "b", "c"]);
+    const res = await app.request("/v1/kv?start=%00", { method: "DELETE" });
+    assert.equal(res.status, 400);
+    assert.match((await body(res) as { error: { message: string } }).error.message, /all=true/);
+    assert.equal(engine.commands.length, 3, "nothing proposed");
+    const ok = await app.request("/v1/kv?start=b&all=true", { method: "DELETE" });
+    assert.deepEqual(await body(ok), { deleted: 2 });
+  });
+
   await t.step("a range is required; unknown parameters are 400s", async () => {
     const { app, engine } = await seeded(["a"]);
     for (const q of ["", "all=true", "prefix=a&limit=1", "start=b&end=a", "prefix=a&start=a"]) {
