@@ -192,12 +192,13 @@ export function createErrorHandler(forward: Forwarder) {
     ) {
       return await forward(c, err.leaderUrl);
     }
-    // Forwarded here, yet not the leader: leadership moved on the way.
-    // Nothing was proposed; a leader is known, so `no_leader` would mislead.
+    // Not forwarded (this request was forwarded here already, or the
+    // leader's URL is unknown): nothing was proposed, and a leader is
+    // known, so `no_leader` would mislead.
     const api = err instanceof NotLeaderError && err.leaderId
       ? retryLater(
         "unavailable",
-        `Not the leader any more (the leader is ${err.leaderId}); retry`,
+        `Not the leader (the leader is ${err.leaderId}); retry`,
         { leader: err.leaderId },
       )
       : toApiError(err);

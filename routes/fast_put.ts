@@ -83,7 +83,7 @@ export function createFastPut(
     const { path, query } = splitUrl(req.url);
     if (query !== "" || !path.startsWith(PREFIX) || path.length === PREFIX.length) return null;
     // A put handed on to the app goes as a new Request, whose URL parser
-    // would rewrite these (a `\\` to `/`, dot segments collapsed): the app
+    // would rewrite these (a `\` to `/`, dot segments collapsed): the app
     // takes such a request as it came.
     if (REWRITTEN.test(path)) return null;
     const length = req.headers.get("content-length");

@@ -88,8 +88,8 @@ export function createForwarder(deps: AppDeps): Forwarder {
 
 /**
  * The raw path as the leader must see it. `fetch` parses its URL, and a URL
- * parser turns `\\` into `/` and collapses `.` and `..` segments: a key
- * `a\\b` or `a/../b` would reach the leader as another key. So backslashes
+ * parser turns `\` into `/` and collapses `.` and `..` segments: a key
+ * `a\b` or `a/../b` would reach the leader as another key. So backslashes
  * go percent-encoded, and so do a key's slashes (one segment: nothing to
  * collapse); the leader decodes both back to the same key.
  */

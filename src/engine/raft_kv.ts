@@ -5,7 +5,6 @@
  * @module
  */
 import type { KeyRange, KvCommand } from "../kv/types.ts";
-import { checkQuorumAfter } from "./reconfig_check.ts";
 import { context } from "@opentelemetry/api";
 import { decodeCommand, encodeCommand } from "../kv/codec.ts";
 import type { ForwardRequest } from "../transport/forward_wire.ts";
@@ -25,6 +24,7 @@ import {
 import type { Region } from "./region.ts";
 import { clusterStatus } from "./status.ts";
 import type { Watch, WatchHub, WatchSink } from "./watch_hub.ts";
+import { checkQuorumAfter } from "./reconfig_check.ts";
 
 const OK = { outcome: "ok" } as const;
 

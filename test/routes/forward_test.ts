@@ -147,7 +147,7 @@ Deno.test("a forwarded request is never forwarded again", async () => {
   assert.deepEqual(await body(res), {
     error: {
       code: "unavailable",
-      message: "Not the leader any more (the leader is n1); retry",
+      message: "Not the leader (the leader is n1); retry",
       leader: "n1",
     },
   });
