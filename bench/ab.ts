@@ -124,20 +124,26 @@ async function main(o: AbOptions): Promise<void> {
     throw e;
   });
   try {
-    const [la, lb] = [await leaderOf(a), await leaderOf(b)];
-    const both = (s: number) => Promise.all([loadOnce(a, la, o, s), loadOnce(b, lb, o, s)]);
+    // Leaders are looked up each round: after a change, puts would be forwarded.
+    const both = async (s: number) => {
+      const [la, lb] = [await leaderOf(a), await leaderOf(b)];
+      return await Promise.all([loadOnce(a, la, o, s), loadOnce(b, lb, o, s)]);
+    };
     if (o.warmupS > 0) await both(o.warmupS);
     const ops: number[] = [], p99: number[] = [];
     for (let r = 1; r <= o.rounds; r++) {
       const [ra, rb] = await both(o.durationS);
       ops.push(rb.throughput / ra.throughput);
-      p99.push(rb.p99Ms / ra.p99Ms);
+      if (ra.p99Ms > 0) p99.push(rb.p99Ms / ra.p99Ms);
       console.log(
         `round ${r}: ops/s A ${Math.round(ra.throughput)} B ${Math.round(rb.throughput)} ` +
-          `(B/A ${fmt(ops.at(-1)!)}), p99 ms A ${ra.p99Ms} B ${rb.p99Ms} (B/A ${fmt(p99.at(-1)!)})`,
+          `(B/A ${fmt(ops.at(-1)!)}), p99 ms A ${ra.p99Ms} B ${rb.p99Ms} (B/A ${
+            fmt(rb.p99Ms / ra.p99Ms)
+          })`,
       );
     }
     for (const [name, xs] of [["ops/s", ops], ["p99", p99]] as const) {
+      if (xs.length === 0) continue;
       const s = summarize(xs);
       console.log(`${name} B/A median ${fmt(s.median)}, mean ${fmt(s.mean)}, sd ${fmt(s.sd)}`);
     }

@@ -132,7 +132,8 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof UnavailableError) {
     return retryLater("unavailable", err.message);
   }
-  if (err instanceof TimeoutError || isDomError(err, "TimeoutError")) {
+  if (err instanceof TimeoutError) return new ApiError(504, "timeout", err.message);
+  if (isDomError(err, "TimeoutError")) {
     return new ApiError(504, "timeout", new TimeoutError().message);
   }
   if (isDomError(err, "AbortError")) {

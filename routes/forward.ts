@@ -11,7 +11,14 @@ import { startChildSpan } from "../src/telemetry/spans.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { PREFIX } from "./kv.ts";
 import { splitUrl } from "./validate.ts";
-import { ApiError, errorResponse, FORWARDED_HEADER, type Forwarder, retryLater } from "./errors.ts";
+import {
+  ApiError,
+  errorResponse,
+  FORWARDED_HEADER,
+  type Forwarder,
+  invalid,
+  retryLater,
+} from "./errors.ts";
 
 /** Request headers that carry meaning to the leader. */
 const PASS = [
@@ -47,6 +54,12 @@ export function createForwarder(deps: AppDeps): Forwarder {
   const send = deps.fetch ?? fetch;
   return async function forward(c: Context<AppEnv>, leaderUrl: string) {
     const { path, query } = splitUrl(c.req.url);
+    if (DOT_KEY.test(path)) {
+      return errorResponse(invalid(
+        "A key that is `.` or `..` cannot be forwarded to the leader (URL parsers collapse it): " +
+          "read it with consistency=linearizable or stale, or from the leader",
+      ));
+    }
     const target = leaderUrl.replace(/\/+$/, "") + forwardPath(path) + (query ? `?${query}` : "");
     const span = startForwardSpan(deps.engine.id, leaderUrl);
     const headers = new Headers({ [FORWARDED_HEADER]: deps.engine.id });
@@ -86,6 +99,9 @@ export function createForwarder(deps: AppDeps): Forwarder {
   };
 }
 
+/** A kv path whose whole key is a dot segment (`%2e` counts as a dot). */
+const DOT_KEY = /^\/v1\/kv\/(?:\.|%2e){1,2}$/i;
+
 /**
  * The raw path as the leader must see it. `fetch` parses its URL, and a URL
  * parser turns `\` into `/` and collapses `.` and `..` segments: a key
@@ -117,17 +133,15 @@ function withSpan<T>(span: Span | undefined, fn: () => T): T {
  * the resend's error (jepsen finding 3). Only a read may say "unavailable".
  */
 function forwardFailure(err: unknown, leaderUrl: string, method: string): ApiError {
+  const read = method === "GET" || method === "HEAD";
   if (err instanceof DOMException && err.name === "TimeoutError") {
-    return new ApiError(
-      504,
-      "timeout",
-      "The leader did not answer in time; a write may or may not have happened",
-    );
+    const unknown = read ? "" : "; a write may or may not have happened";
+    return new ApiError(504, "timeout", `The leader did not answer in time${unknown}`);
   }
   // Deno's fetch says only "fetch failed"; the detail is in `cause`.
   const cause = err instanceof Error && err.cause !== undefined ? `: ${err.cause}` : "";
   const why = (err instanceof Error ? err.message : String(err)) + cause;
-  if (method === "GET" || method === "HEAD") {
+  if (read) {
     return retryLater("unavailable", `Leader at ${leaderUrl} unreachable: ${why}`);
   }
   return retryLater(

@@ -126,9 +126,10 @@ export function createRangeRoutes(deps: AppDeps): Hono<AppEnv> {
     const range = toKeyRange(q, config.maxKeyBytes);
     // An open end deletes to the end of the keyspace: asked for explicitly,
     // as etcdctl asks for --from-key (`start=%00` alone would wipe it all).
-    if (range.end === null && !q.all) {
+    const openEnded = q.prefix !== undefined ? q.prefix === "" : q.end === undefined;
+    if (openEnded && !q.all) {
       throw invalid(
-        range.start === ""
+        q.prefix !== undefined || q.start === ""
           ? "Deleting every key needs all=true"
           : "Deleting from start to the end of the keyspace needs all=true (or give end)",
       );

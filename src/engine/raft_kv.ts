@@ -182,6 +182,9 @@ export class RaftKv implements Engine {
     const voters = this.region.members.voters.map((v) => v.id);
     if (!m.learner && !voters.includes(m.id)) {
       checkQuorumAfter(`Adding voter "${m.id}"`, voters, [...voters, m.id], this.#reachable);
+    } else if (m.learner && voters.includes(m.id)) {
+      const rest = voters.filter((v) => v !== m.id);
+      checkQuorumAfter(`Demoting voter "${m.id}"`, voters, rest, this.#reachable);
     }
     const type = m.learner ? "addLearner" : "addVoter";
     return await this.region.changeMembership({ type, nodeId: m.id, context: m.url });
@@ -202,13 +205,17 @@ export class RaftKv implements Engine {
     }
   }
 
-  /** Heard from within an election timeout (this node always). */
+  /**
+   * Heard from within an election timeout, and at least a second (with very
+   * short ticks, jitter alone would refuse changes to a healthy cluster);
+   * this node always.
+   */
   readonly #reachable = (id: string): boolean => {
     const r = this.region;
     const seen = r.lastContact.get(id);
     const now = r.opts.now?.() ?? performance.now();
-    return id === r.id ||
-      (seen !== undefined && now - seen <= r.opts.electionTicks * r.opts.tickMs);
+    const window = Math.max(r.opts.electionTicks * r.opts.tickMs, 1000);
+    return id === r.id || (seen !== undefined && now - seen <= window);
   };
 
   async removeMember(id: string): Promise<number> {

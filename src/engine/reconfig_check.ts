@@ -2,8 +2,9 @@
  * etcd's strict reconfiguration check: a change of the voter set must leave
  * a quorum of the NEW set reachable now. Adding a voter that has not started
  * while one voter is down (2 of 4 up) stalls every write, and the undo, a
- * removal, needs that same quorum: only the down node's return helps. A
- * learner changes no quorum and is never checked.
+ * removal, needs that same quorum: only the down node's return helps.
+ * Adding or removing a learner changes no quorum and is not checked;
+ * demoting a voter to a learner is (it shrinks the voter set).
  * @module
  */
 import { MembershipError } from "./errors.ts";
@@ -24,9 +25,9 @@ export function checkQuorumAfter(
   const quorum = Math.floor(voters.length / 2) + 1;
   if (up.length >= quorum) return;
   const down = voters.filter((id) => !reachable(id));
+  const learner = voters.length > before.length ? ", or add the new member as a learner" : "";
   throw new MembershipError(
     `${change} would leave ${up.length} of ${voters.length} voters reachable, below a quorum of ` +
-      `${quorum} (not heard from: ${down.join(", ")}); bring them back or remove them first, ` +
-      `or add the new member as a learner`,
+      `${quorum} (not heard from: ${down.join(", ")}); retry once they are back${learner}`,
   );
 }

@@ -7,10 +7,16 @@ import {
   UnavailableError,
 } from "../../src/engine/errors.ts";
 import { body, jsonInit, makeApp } from "./_app.ts";
+import { toApiError } from "../../routes/errors.ts";
 
 interface ErrorBody {
   error: { code: string; message: string };
 }
+
+Deno.test("a timed-out read does not say a write may have happened", () => {
+  assert.equal(toApiError(new TimeoutError("Read")).message, "Read did not complete in time");
+  assert.match(toApiError(new TimeoutError("Write")).message, /write may or may not have happened/);
+});
 
 Deno.test("engine failures map to API errors", async (t) => {
   const cases: [string, Error, number, string, boolean][] = [

@@ -274,6 +274,14 @@ Deno.test("a forwarded request reaches the leader with the key it named", async 
     assert.equal(leader.engine.sm.get("bs\\q")?.value, "5");
     assert.equal(leader.engine.sm.get("bs/q")?.value, "2");
   });
+  await t.step("a key that is . or .. is refused, not sent as another path", async () => {
+    for (const k of ["..", ".", "%2E%2e"]) {
+      const res = await follower.app.request(raw(`/v1/kv/${k}?consistency=lease`));
+      assert.equal(res.status, 400, k);
+      const { error } = await body(res) as { error: { message: string } };
+      assert.match(error.message, /cannot be forwarded/);
+    }
+  });
   await t.step("the path as sent on", () => {
     assert.equal(forwardPath("/v1/kv/a/../b\\c"), "/v1/kv/a%2F..%2Fb%5Cc");
     assert.equal(forwardPath("/v1/txn"), "/v1/txn");

@@ -226,6 +226,9 @@ Deno.test("DELETE /v1/kv ranges", async (t) => {
     assert.equal(engine.commands.length, 3, "nothing proposed");
     const ok = await app.request("/v1/kv?start=b&all=true", { method: "DELETE" });
     assert.deepEqual(await body(ok), { deleted: 2 });
+    // A prefix of U+10FFFF has no end key either, but it is a prefix: no all=true.
+    const top = await app.request("/v1/kv?prefix=%F4%8F%BF%BF", { method: "DELETE" });
+    assert.deepEqual(await body(top), { deleted: 0 });
   });
 
   await t.step("a range is required; unknown parameters are 400s", async () => {
