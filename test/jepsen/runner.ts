@@ -80,7 +80,7 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
     o.log(`cluster up in ${cluster.root}; ${o.workload} for ${o.timeSec}s`);
     const phase = o.workload === "register" ? registerPhase : bankPhase;
     const out = await phase(cluster, o, rng, plan);
-    out.problems.push(...crashes(cluster));
+    out.problems.push(...await crashes(cluster));
     keep = out.problems.length > 0 && o.keepOnFailure;
     if (keep && out.history) {
       await Deno.writeTextFile(`${cluster.root}/history.json`, JSON.stringify(out.history));
@@ -95,11 +95,21 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
   }
 }
 
-/** Nodes that exited on their own (the nemesis only kills with SIGKILL). */
-function crashes(cluster: Cluster): string[] {
-  return cluster.nodes.flatMap((n) =>
-    n.unexpectedExits.map((how) => `${n.id} exited by itself (${how}); see ${n.spec.logFile}`)
-  );
+/**
+ * Nodes that exited on their own (the nemesis only kills with SIGKILL),
+ * with the end of their log: the files go with the temp dir unless --keep.
+ */
+async function crashes(cluster: Cluster): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of cluster.nodes) {
+    if (n.unexpectedExits.length === 0) continue;
+    const log = await Deno.readTextFile(n.spec.logFile).catch(() => "");
+    const tail = log.trimEnd().split("\n").slice(-12).map((l) => `    ${l}`).join("\n");
+    for (const how of n.unexpectedExits) {
+      out.push(`${n.id} exited by itself (${how}); see ${n.spec.logFile}; its log ends:\n${tail}`);
+    }
+  }
+  return out;
 }
 
 /** Leaves a failed run's nodes up for a look (`--hold`). */
