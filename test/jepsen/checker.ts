@@ -85,7 +85,7 @@ function checkKey(
   anomalies: Anomaly[],
 ): KeyReport {
   const t0 = performance.now();
-  const { problem, r, proof } = searchKey(ops, opts);
+  const { problem, r, proof } = searchKey(ops, opts, all);
   anomalies.push(...problem.anomalies);
   const base = { key, ops: ops.length, configs: r.configs };
   const ms = () => performance.now() - t0;
@@ -106,11 +106,16 @@ function checkKey(
   };
 }
 
-/** The whole-key search, with a window proof when it gets stuck. */
-function searchKey(ops: readonly Op[], opts: CheckOptions) {
+/**
+ * The whole-key search, with a window proof when it gets stuck. `all` (every
+ * op of the key, stale reads included) supplies the modIndex <-> value
+ * facts: a stale read is old, but the value it shows is the one its
+ * modIndex wrote, and may be the only trace of a write whose answer was lost.
+ */
+function searchKey(ops: readonly Op[], opts: CheckOptions, all: readonly Op[]) {
   const t0 = performance.now();
   const budget = opts.budgetMs ?? 10_000;
-  const problem = compileRegister(ops);
+  const problem = compileRegister(ops, all);
   const maxConfigs = opts.maxConfigs ?? 5_000_000;
   const limits = (ms: number, most = maxConfigs) => ({ budgetMs: ms, maxConfigs: most });
   // A linearizable history takes about one configuration per op; far more
@@ -118,7 +123,7 @@ function searchKey(ops: readonly Op[], opts: CheckOptions) {
   const quick = Math.min(maxConfigs, 20 * ops.length + 10_000);
   let r = search(problem.input, limits(budget / 4, quick));
   const blocker = r.result === "ok" ? undefined : problem.ops[r.blocker];
-  const proof = blocker ? proveByWindow(ops, blocker, budget / 4) : null;
+  const proof = blocker ? proveByWindow(ops, blocker, budget / 4, all) : null;
   if (r.result === "unknown" && !proof) {
     r = search(problem.input, limits(budget - (performance.now() - t0)));
   }
@@ -140,7 +145,7 @@ function failedWritesExplain(
   const failed = all.filter((o) => o.status === "fail" && o.f !== "get" && !searched.has(o.id));
   if (failed.length === 0) return [];
   const relaxed = [...ops, ...failed.map((o) => ({ ...o, status: "info", end: Infinity }) as Op)];
-  const { r } = searchKey(relaxed, { ...opts, budgetMs: (opts.budgetMs ?? 10_000) / 4 });
+  const { r } = searchKey(relaxed, { ...opts, budgetMs: (opts.budgetMs ?? 10_000) / 4 }, all);
   if (r.result !== "ok") return [];
   return failed.filter((o) => o.start <= blocker.end && o.start >= blocker.start - 5000)
     .slice(-10);

@@ -51,6 +51,18 @@ Deno.test("register histories", async (t) => {
     });
   }
 
+  await t.step("a stale read tells which value a modIndex holds (jepsen seed 812)", () => {
+    // The put's answer was lost; only a stale read saw where it landed. A
+    // cas on that modIndex is then a cas on its value, and it may succeed.
+    const b = new Builder();
+    b.put(1, [0, 10], { mod: 5 });
+    b.put(2, [20]);
+    b.get(2, [40, 50], { mod: 7, consistency: "stale" });
+    b.cas({ target: "modIndex", value: 7 }, 3, [60, 70], { mod: 9 });
+    b.get(3, [80, 90], { mod: 9 });
+    assert.equal(valid(b), true);
+  });
+
   await t.step("stale-consistency reads need only a written value", () => {
     const b = new Builder();
     b.put(1, [0, 10], { mod: 5 });

@@ -35,6 +35,8 @@ export function proveByWindow(
   ops: readonly Op[],
   blocker: Op,
   budgetMs: number,
+  /** Where modIndex <-> value facts come from (default `ops`). */
+  context: readonly Op[] = ops,
 ): WindowProof | null {
   const deadline = performance.now() + budgetMs;
   const to = blocker.end;
@@ -44,7 +46,7 @@ export function proveByWindow(
     if (w.length > MAX_WINDOW_OPS) return null;
     const left = deadline - performance.now();
     if (left <= 0) return null;
-    const r = unlinearizable(w, ops, left);
+    const r = unlinearizable(w, context, left);
     if (r === "proven") return { from, to, ops: w };
     if (r === "unknown") return null;
   }
