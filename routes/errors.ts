@@ -116,8 +116,12 @@ export function toApiError(err: unknown): ApiError {
     if (code) return new ApiError(status as ErrorStatus, code, message);
   }
   if (err instanceof NotLeaderError) {
-    const leader = err.leaderId ? { leader: err.leaderId } : {};
-    return retryLater("no_leader", err.message, leader);
+    // Not forwarded (forwarded here already, or the leader's URL unknown):
+    // nothing was proposed; with a leader known, `no_leader` would mislead.
+    if (!err.leaderId) return retryLater("no_leader", err.message);
+    return retryLater("unavailable", `Not the leader (the leader is ${err.leaderId}); retry`, {
+      leader: err.leaderId,
+    });
   }
   if (err instanceof LeadershipChangedError) {
     return retryLater("leadership_changed", err.message);
@@ -193,16 +197,7 @@ export function createErrorHandler(forward: Forwarder) {
     ) {
       return await forward(c, err.leaderUrl);
     }
-    // Not forwarded (this request was forwarded here already, or the
-    // leader's URL is unknown): nothing was proposed, and a leader is
-    // known, so `no_leader` would mislead.
-    const api = err instanceof NotLeaderError && err.leaderId
-      ? retryLater(
-        "unavailable",
-        `Not the leader (the leader is ${err.leaderId}); retry`,
-        { leader: err.leaderId },
-      )
-      : toApiError(err);
+    const api = toApiError(err);
     if (api.status === 500) {
       console.error(`${c.req.method} ${c.req.url} failed:`, err);
     }

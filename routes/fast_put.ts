@@ -10,6 +10,7 @@
  */
 import { NotLeaderError } from "../src/engine/errors.ts";
 import { isJsonMediaType, parseJson, readBody } from "./body.ts";
+import { parsersRewrite } from "./forward.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, toApiError } from "./errors.ts";
 import { KEY_ROUTE, PREFIX, putAnswer, putCommand } from "./kv.ts";
@@ -31,8 +32,6 @@ export type Observe = (
 ) => Response;
 
 const DIGITS = /^\d{1,16}$/;
-/** What a URL parser changes in a path: backslashes and `.` or `..` segments. */
-const REWRITTEN = /\\|\/(?:\.|%2e){1,2}(?:\/|$)/i;
 
 /** The node headers `observe` adds, for an answer that sets them itself. */
 export function nodeHeaders(deps: AppDeps): Record<string, string> {
@@ -85,7 +84,7 @@ export function createFastPut(
     // A put handed on to the app goes as a new Request, whose URL parser
     // would rewrite these (a `\` to `/`, dot segments collapsed): the app
     // takes such a request as it came.
-    if (REWRITTEN.test(path)) return null;
+    if (parsersRewrite(path)) return null;
     const length = req.headers.get("content-length");
     if (length === null || !DIGITS.test(length) || Number(length) > config.maxBodyBytes) {
       return null;

@@ -102,6 +102,14 @@ export function createForwarder(deps: AppDeps): Forwarder {
 /** A kv path whose whole key is a dot segment (`%2e` counts as a dot). */
 const DOT_KEY = /^\/v1\/kv\/(?:\.|%2e){1,2}$/i;
 
+/** What a URL parser changes in a path: backslashes and `.` or `..` segments. */
+const REWRITTEN = /\\|\/(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/** True when a URL parser (a `new Request`, `fetch`) would change `path`. */
+export function parsersRewrite(path: string): boolean {
+  return REWRITTEN.test(path);
+}
+
 /**
  * The raw path as the leader must see it. `fetch` parses its URL, and a URL
  * parser turns `\` into `/` and collapses `.` and `..` segments: a key
