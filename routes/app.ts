@@ -14,7 +14,7 @@ import { createKvRoutes } from "./kv.ts";
 import { createMemberRoutes } from "./members.ts";
 import { createRangeRoutes } from "./range.ts";
 import { createTxnRoutes } from "./txn.ts";
-import { createWatchRoutes } from "./watch.ts";
+import { createWatchRoutes, WATCH_ROUTE } from "./watch.ts";
 import { createFastPut, nodeHeaders, type Observe } from "./fast_put.ts";
 import { splitUrl } from "./validate.ts";
 
@@ -83,12 +83,16 @@ function createObserve(deps: AppDeps): Observe {
   };
 }
 
+/** HEAD requests the handler passed to the app as GETs (see `headAsGet`). */
+const HEADS = new WeakSet<Request>();
+
 /** The observe middleware: every answer of the app goes through it. */
 function observe(record: Observe): MiddlewareHandler<AppEnv> {
   return async function observe(c, next) {
     const t0 = performance.now();
     await next();
-    const out = record(c.res, routeOf(c), c.req.method, t0);
+    const method = HEADS.has(c.req.raw) ? "HEAD" : c.req.method;
+    const out = record(c.res, routeOf(c), method, t0);
     if (out !== c.res) c.res = out;
   };
 }
@@ -150,5 +154,25 @@ export function createHandler(deps: AppDeps): (req: Request) => Response | Promi
   const app = createApp(deps, record);
   const full = (req: Request) => app.fetch(req);
   const fast = createFastPut(deps, full, record);
-  return (req) => fast(req) ?? full(req);
+  return (req) => fast(req) ?? (req.method === "HEAD" ? headAsGet(req, full) : full(req));
+}
+
+/**
+ * Hono answers HEAD with its GET answer's body dropped, and so with
+ * `content-length: 0`; RFC 9110 wants the GET answer's headers. So a HEAD
+ * is served as a GET and the body is measured, then dropped. Not a watch:
+ * its GET is an endless stream (the route answers HEAD itself).
+ */
+async function headAsGet(
+  req: Request,
+  serve: (req: Request) => Response | Promise<Response>,
+): Promise<Response> {
+  if (splitUrl(req.url).path === WATCH_ROUTE) return serve(req);
+  const get = new Request(req, { method: "GET" });
+  HEADS.add(get);
+  const res = await serve(get);
+  const length = (await res.arrayBuffer()).byteLength;
+  const headers = new Headers(res.headers);
+  headers.set("content-length", String(length));
+  return new Response(null, { status: res.status, statusText: res.statusText, headers });
 }

@@ -114,3 +114,13 @@ Deno.test("peerApp is mounted under /raft", async () => {
     1,
   );
 });
+
+Deno.test("a HEAD is counted as HEAD, not as the GET it is served as", async () => {
+  const { app, metrics } = makeApp();
+  await app.request("/healthz", { method: "HEAD" });
+  await app.request("/healthz", { method: "HEAD" });
+  const count = (method: string) =>
+    metrics.httpRequests.value({ route: "/healthz", method, code: "200" });
+  assert.equal(count("HEAD"), 2);
+  assert.equal(count("GET"), 0);
+});

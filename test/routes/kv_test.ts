@@ -152,6 +152,20 @@ Deno.test("GET /v1/kv/{key}", async (t) => {
     const res = await app.request("/v1/kv/k", { method: "HEAD" });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("etag"), '"1"');
+    assert.equal(await res.text(), "");
+  });
+
+  await t.step("HEAD carries the content-length of the GET answer (RFC 9110)", async () => {
+    const { app } = makeApp();
+    await app.request("/v1/kv/k", put(1));
+    for (const path of ["/v1/kv/k", "/v1/kv/missing", "/v1/kv?prefix=", "/v1/cluster"]) {
+      const get = await app.request(path);
+      const length = new TextEncoder().encode(await get.text()).byteLength;
+      const head = await app.request(path, { method: "HEAD" });
+      assert.equal(head.status, get.status, path);
+      assert.equal(head.headers.get("content-length"), String(length), path);
+      assert.ok(length > 0, path);
+    }
   });
 });
 
