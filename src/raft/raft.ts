@@ -290,11 +290,15 @@ export class Raft {
   /**
    * Stale messages are ignored, but with check-quorum or pre-vote a stale
    * leader (or pre-candidate) is answered so it learns the newer term; else
-   * it could keep a partitioned node from ever rejoining.
+   * it could keep a partitioned node from ever rejoining. Without them a
+   * voter's next campaign spreads its term; a learner (or a node outside
+   * the configuration) never campaigns, so it answers too (sim seed 502816:
+   * a learner took a removed node's term and the leader never heard of it).
    */
   #onLowerTerm(m: Message): void {
     const { checkQuorum, preVote } = this.cfg;
-    if ((checkQuorum || preVote) && (m.type === "app" || m.type === "heartbeat")) {
+    const answer = checkQuorum || preVote || !this.promotable();
+    if (answer && (m.type === "app" || m.type === "heartbeat")) {
       this.send({
         type: "appResp",
         from: this.id,

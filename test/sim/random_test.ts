@@ -32,9 +32,11 @@ const BATCH = 100;
 /**
  * Seeds outside the CI range that once failed: 7373, a candidate that
  * learned its own demotion from a vote reply and still won (fixed in
- * membership.ts switchToConfig).
+ * membership.ts switchToConfig); 502816, a learner that took a removed
+ * node's higher term and ignored the leader forever (no pre-vote, no
+ * check-quorum; fixed in raft.ts #onLowerTerm).
  */
-const REGRESSION_SEEDS = [7373];
+const REGRESSION_SEEDS = [7373, 502816];
 
 function sum(rs: readonly RunResult[], f: (r: RunResult) => number): number {
   return rs.reduce((a, r) => a + f(r), 0);

@@ -86,6 +86,15 @@ Deno.test("§5.1 a request with a stale term is rejected", async (t) => {
     assert.equal(resp?.to, "c");
     assert.equal(resp?.term, 3);
   });
+  await t.step("a learner tells a stale leader the newer term, even without them", () => {
+    // It never campaigns, so nothing else would ever spread its term.
+    const p = new Peer("a", ["b", "c"], { learners: ["a"] });
+    p.step(vote({ from: "c", to: "a", term: 3, index: 10, logTerm: 3 })).drain();
+    p.step(heartbeat({ from: "b", to: "a", term: 2 }));
+    const [resp] = ofType(p.drain(), "appResp");
+    assert.equal(resp?.to, "b");
+    assert.equal(resp?.term, 3);
+  });
   await t.step("a stale leader steps down when told the newer term", () => {
     const p = peerIn("leader");
     const term = p.status().term;
