@@ -21,6 +21,7 @@ import type { BatchTrace } from "../telemetry/entry_traces.ts";
 import { failSpan } from "../telemetry/spans.ts";
 import { applyConfChange } from "./membership.ts";
 import { SerialLoop } from "./serial_loop.ts";
+import { fatalExit } from "./errors.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
 
@@ -160,8 +161,7 @@ export class ApplyFsm {
     return this.#persistLoop().catch((e) => {
       // The kv engine is poisoned after a failed commit (see storage): stop;
       // a restart replays the raft log from the last durable applied index.
-      console.error(JSON.stringify({ level: "fatal", msg: `Kv engine failed: ${e}` }));
-      Deno.exit(70);
+      fatalExit("Kv engine", e);
     });
   }
 

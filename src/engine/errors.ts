@@ -65,3 +65,15 @@ export class CompactedError extends Error {
     );
   }
 }
+
+/**
+ * Stops the process after an engine error that leaves memory and disk out
+ * of step (TiKV panics): exit code 70 (EX_SOFTWARE), with the stack, since
+ * such a failure is rare and the log line is all that is left of it.
+ */
+export function fatalExit(what: string, e: unknown): never {
+  const msg = `${what} failed: ${e}`;
+  const stack = e instanceof Error && e.stack ? e.stack : undefined;
+  console.error(JSON.stringify({ level: "fatal", msg, stack }));
+  Deno.exit(70);
+}

@@ -21,6 +21,7 @@ import type { ApplyFsm } from "./apply_fsm.ts";
 import type { PeerStorage } from "./peer_storage.ts";
 import { RaftWriteQueue } from "./raft_write_queue.ts";
 import { applyConfChange } from "./membership.ts";
+import { fatalExit } from "./errors.ts";
 import type { Membership } from "../storage/stores.ts";
 
 const tracer = trace.getTracer(TRACER_NAME);
@@ -30,8 +31,7 @@ const tracer = trace.getTracer(TRACER_NAME);
  * like TiKV panicking on an engine error; a restart recovers from disk.
  */
 function fatal(e: unknown): never {
-  console.error(JSON.stringify({ level: "fatal", msg: `Raft engine failed: ${e}` }));
-  Deno.exit(70);
+  fatalExit("Raft engine", e);
 }
 
 export interface PeerFsmHooks {
