@@ -93,13 +93,14 @@ export class EntryRegistry {
 
   /**
    * Leader Completeness helper: the first applied (hence committed) entry
-   * missing from the log `n` holds once `rd` is written, or null.
+   * among the `wanted` indexes missing from the log `n` holds once `rd` is
+   * written, or null.
    */
-  firstMissingCommitted(n: SimNode, rd: Ready): string | null {
+  firstMissingCommitted(n: SimNode, rd: Ready, wanted: (i: number) => boolean): string | null {
     const base = rd.snapshot?.meta.index ?? n.storage.firstIndex() - 1;
     for (let i = base + 1; i <= this.maxApplied; i++) {
       const e = this.#applied[i];
-      if (e === undefined) continue;
+      if (e === undefined || !wanted(i)) continue;
       const term = termAfter(n, rd, i);
       if (term !== e.term) return `${i}@${e.term} (has term ${term})`;
     }

@@ -8,7 +8,10 @@
  * - Log Matching: each (index, term) names one entry and one predecessor
  *   term, so by induction two logs agreeing on (index, term) agree before it.
  *   Checked on every log write (the entries of each Ready).
- * - Leader Completeness: a leader's log holds every entry applied anywhere.
+ * - Leader Completeness: a leader of term T holds every entry committed in
+ *   a term before T (the paper's wording). Not every entry committed so far:
+ *   a candidate can win term T from votes granted before a later term began
+ *   and arrive late (sim seed 628079), and such a leader can commit nothing.
  * - State Machine Safety: all nodes apply the same entry at each index and
  *   reach the same state hash (snapshots included).
  * - Monotonic: commit and applied never go back per node, the durable hard
@@ -56,6 +59,13 @@ export class Invariants implements ClusterObserver {
   readonly stats: SimStats = { leaders: 0, applied: 0, reads: 0, snapshots: 0, confChanges: 0 };
   /** The highest commit index any node ever reported: all of it committed. */
   commitHigh = 0;
+  /**
+   * The term in which each index became committed: the term of the first
+   * leader that reported a commit index covering it (followers only learn
+   * commit indexes from leaders).
+   */
+  #commitTerm: number[] = [];
+  #commitTermHigh = 0;
   readonly log = new EntryRegistry();
   #leaders = new Map<number, NodeId>();
   #nodes = new Map<NodeId, NodeTrack>();
@@ -84,7 +94,11 @@ export class Invariants implements ClusterObserver {
       if (n.raw === null) continue;
       const st = n.raw.status();
       const t = this.#track(n);
-      if (st.role === "leader") this.#leader(n.id, st.term);
+      if (st.role === "leader") {
+        this.#leader(n.id, st.term);
+        for (let i = this.#commitTermHigh + 1; i <= st.commit; i++) this.#commitTerm[i] = st.term;
+        this.#commitTermHigh = Math.max(this.#commitTermHigh, st.commit);
+      }
       check(st.commit >= t.commit, () => `${n.id} commit went back ${t.commit} -> ${st.commit}`);
       check(st.applied <= st.commit, () => `${n.id} applied ${st.applied} > commit ${st.commit}`);
       check(
@@ -130,16 +144,19 @@ export class Invariants implements ClusterObserver {
     t.leaderLast = st.lastIndex;
   }
 
-  /** §5.4: a new leader's log holds every committed entry. */
+  /** §5.4: a new leader's log holds every entry committed in an earlier term. */
   #leaderComplete(n: SimNode, rd: Ready, term: number): void {
     const last = rd.entries.at(-1)?.index ?? n.storage.lastIndex();
+    const before = (i: number) => (this.#commitTerm[i] ?? 0) < term;
+    let high = 0;
+    for (let i = this.#commitTermHigh; i > 0 && high === 0; i--) if (before(i)) high = i;
     check(
-      last >= this.commitHigh,
+      last >= high,
       () =>
         `Leader Completeness: ${n.id} leads term ${term} with last index ${last}` +
-        ` < committed ${this.commitHigh}`,
+        ` < ${high}, committed in an earlier term`,
     );
-    const missing = this.log.firstMissingCommitted(n, rd);
+    const missing = this.log.firstMissingCommitted(n, rd, before);
     check(
       missing === null,
       () => `Leader Completeness: ${n.id} leads term ${term} without committed ${missing}`,
