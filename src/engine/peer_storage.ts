@@ -11,11 +11,20 @@ import type { RaftEngine, RaftWrite } from "../storage/stores.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 
 export class PeerStorage {
+  /**
+   * The last log index handed to the raft engine (written, or in a write
+   * every later engine call queues behind). Mirrored entries still waiting
+   * in the RaftWriteQueue are above it.
+   */
+  #engineLast: number;
+
   constructor(
     readonly engine: RaftEngine,
     readonly mem: MemoryStorage,
     readonly metrics: NodeMetrics,
-  ) {}
+  ) {
+    this.#engineLast = mem.lastIndex();
+  }
 
   /**
    * Mirrors `rd` into the core's MemoryStorage at once; the durable write
@@ -29,7 +38,9 @@ export class PeerStorage {
   /** One durable raft-engine commit (a merged batch of Readies). */
   async write(w: RaftWrite): Promise<void> {
     const started = performance.now();
-    await this.engine.write(w);
+    const done = this.engine.write(w);
+    this.#engineLast = w.entries.at(-1)?.index ?? w.snapshot?.index ?? this.#engineLast;
+    await done;
     this.metrics.persistLatency.observe((performance.now() - started) / 1000);
     this.metrics.kvCommits.inc({ engine: "raft" });
     if (w.entries.length > 0) this.metrics.batchSize.observe(w.entries.length);
@@ -46,8 +57,24 @@ export class PeerStorage {
     return this.mem.firstIndex() - 1;
   }
 
-  /** Drops the log up to `index` (§7); the state machine already holds it durably. */
+  /** The highest index {@link compact} may drop to. */
+  get compactableIndex(): number {
+    return this.#engineLast;
+  }
+
+  /**
+   * Drops the log up to `index` (§7); the state machine already holds it
+   * durably. Never past what the raft engine was handed: on a slow raft
+   * disk the node applies entries (committed by the followers) whose own
+   * write is still queued, and a compaction ahead of that write would leave
+   * the engine unable to take it.
+   */
   async compact(index: number, confState: ConfState): Promise<void> {
+    if (index > this.#engineLast) {
+      throw new RangeError(
+        `Cannot compact to ${index}: the raft engine holds up to ${this.#engineLast}`,
+      );
+    }
     if (index <= this.snapshotIndex) return;
     const snap = this.mem.createSnapshot(index, confState, "");
     this.mem.compact(index);

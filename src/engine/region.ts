@@ -356,8 +356,9 @@ export class Region {
   }
 
   async #maybeCompact(busy: boolean): Promise<void> {
-    const { snapshotIndex, mem } = this.storage;
-    const index = compactionPoint(mem, this.apply.durableIndex, snapshotIndex, this.opts, busy);
+    const { snapshotIndex, mem, compactableIndex } = this.storage;
+    const upTo = Math.min(this.apply.durableIndex, compactableIndex);
+    const index = compactionPoint(mem, upTo, snapshotIndex, this.opts, busy);
     if (index === null) return;
     await this.storage.compact(index, toConfState(this.apply.membership));
     this.log.debug("log compacted", { index });

@@ -17,13 +17,13 @@ export interface StagedSnapshot {
 const MAX_STAGED = 4;
 
 export class SnapshotStage {
-  #staged = new Map<string, StagedSnapshot>();
+  #staged = new Map<string, StagedSnapshot & { readonly index: number }>();
 
   /** Stages `records`; returns the token the core's MsgSnap carries as data. */
   stage(h: SnapshotHeader, records: KvRecord[]): string {
     const token = `staged-${h.meta.index}-${h.meta.term}`;
     this.#staged.delete(token);
-    this.#staged.set(token, { records, membership: h.membership });
+    this.#staged.set(token, { records, membership: h.membership, index: h.meta.index });
     // Bounded: snapshots the core drops (stale, or forged on an open peer
     // port) would otherwise stay until the next install. A leader sends one
     // at a time; the one the core accepted is installed in the same turn of
@@ -37,12 +37,15 @@ export class SnapshotStage {
 
   /**
    * The snapshot the core accepted. Staging never evicts one the loop has
-   * not installed yet; taking one drops the rest (superseded or rejected).
+   * not installed yet; taking one drops it and the older ones (superseded).
+   * Not the newer ones: the core may have accepted one of them while the
+   * loop waited for earlier writes before installing this one, and the
+   * next Ready carries it.
    */
   take(token: string): StagedSnapshot {
     const staged = this.#staged.get(token);
     if (!staged) throw new Error(`No staged snapshot for "${token}"`);
-    this.#staged.clear();
-    return staged;
+    for (const [t, s] of this.#staged) if (s.index <= staged.index) this.#staged.delete(t);
+    return { records: staged.records, membership: staged.membership };
   }
 }
