@@ -283,7 +283,14 @@ export class Raft {
     }
     const fromLeader = m.type === "app" || m.type === "heartbeat" ||
       m.type === "snap";
+    // §5.2 (Figure 2): the election timer restarts on hearing from the
+    // leader or granting a vote, not on a vote request alone. Else a
+    // candidate with a shorter log, timing out first each round, keeps
+    // resetting the one node it needs, which never gets to run (sim seed
+    // 637856, without pre-vote). A granted vote resets it below.
+    const elapsed = this.electionElapsed;
     this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+    if (m.type === "vote") this.electionElapsed = elapsed;
     return true;
   }
 

@@ -36,9 +36,11 @@ const BATCH = 100;
  * node's higher term and ignored the leader forever (no pre-vote, no
  * check-quorum; fixed in raft.ts #onLowerTerm); 628079, a leader of term 4
  * elected by late votes after term 5 committed an entry (legal: the checker
- * asked more than Leader Completeness, fixed in invariants.ts).
+ * asked more than Leader Completeness, fixed in invariants.ts); 637856, a
+ * voter starved by a candidate with a shorter log whose vote requests kept
+ * resetting its election timer (no pre-vote; fixed in raft.ts).
  */
-const REGRESSION_SEEDS = [7373, 502816, 628079];
+const REGRESSION_SEEDS = [7373, 502816, 628079, 637856];
 
 function sum(rs: readonly RunResult[], f: (r: RunResult) => number): number {
   return rs.reduce((a, r) => a + f(r), 0);

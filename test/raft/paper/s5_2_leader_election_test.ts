@@ -35,6 +35,31 @@ Deno.test("§5.2 a follower campaigns after its randomized election timeout", as
     }
     assert.ok(seen.size >= 8, `timeouts spread over ${seen.size} values`);
   });
+  await t.step("a vote request it rejects does not reset the timer (Figure 2)", () => {
+    // Else a candidate with a shorter log that times out first every round
+    // keeps the node it needs from ever running (sim seed 637856).
+    const entries = [{ term: 2, index: 1, type: "normal" as const, data: "x" }];
+    const p = new Peer("a", VOTERS, { entries, hardState: { term: 2, vote: "", commit: 0 } });
+    let term = 2, ticks = 0;
+    while (ticks < 40) {
+      p.step(vote({ from: "c", to: "a", term: ++term, index: 0, logTerm: 0 }));
+      assert.equal(p.status().vote, "", "rejected: c's log is behind");
+      p.tick(3);
+      ticks += 3;
+      if (p.status().role !== "follower") break;
+    }
+    assert.equal(p.status().role, "candidate", "campaigned although c kept asking");
+    assert.ok(ticks < 20, `within two election timeouts (${ticks} ticks)`);
+  });
+  await t.step("a vote it grants resets the timer", () => {
+    const p = new Peer("a", VOTERS);
+    for (let term = 1; term <= 20; term++) {
+      p.step(vote({ from: "c", to: "a", term, index: 0, logTerm: 0 }));
+      assert.equal(p.status().vote, "c");
+      p.tick(5);
+    }
+    assert.equal(p.status().role, "follower");
+  });
   await t.step("contact with the leader resets the timer", () => {
     const p = new Peer("a", VOTERS);
     for (let i = 0; i < 50; i++) {
