@@ -17,6 +17,7 @@ import { createHandler } from "./routes/app.ts";
 import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 import { claimDataDir, DataDirError } from "./src/storage/data_dir.ts";
 import { within } from "./src/within.ts";
+import { StorageMismatchError } from "./src/storage/load.ts";
 
 /** How long shutdown waits for connections still sending a request. */
 const SERVER_CLOSE_MS = 2000;
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   const electionMs = config.electionTicks * config.tickMs;
   let transport: HttpTransport | undefined;
   let onRemoved = () => {};
-  const { engine, router, region } = await createNode(
+  const node = createNode(
     {
       id: config.id,
       tickMs: config.tickMs,
@@ -110,6 +111,19 @@ async function main(): Promise<void> {
         }),
     },
   );
+  const { engine, router, region } = await node.catch((e) => {
+    if (e instanceof StorageMismatchError) cannotStart(`Data dir ${config.dataDir}: ${e.message}`);
+    throw e;
+  });
+  if (!identity.stored && region.appliedIndex > 0) {
+    // A founder saves the id before it applies anything (below); a joiner
+    // adopted its cluster's id, which --peers cannot give back.
+    cannotStart(
+      `Data dir ${config.dataDir} holds applied data but no cluster-id file: write the ` +
+        `clusterId of GET /v1/cluster on another member into ${identity.file}, or remove this ` +
+        `member and add it again with an empty data dir`,
+    );
+  }
   log.term = () => region.term;
   onRemoved = () => {
     if (region.view.toldRemoved()) {

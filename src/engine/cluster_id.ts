@@ -30,6 +30,8 @@ export class ClusterIdentity {
     public id: string,
     /** The ids this node's `--peers` name: the members it may join (`member_ids.ts`). */
     readonly seedMembers: string,
+    /** Whether the data dir had the id (else it came from `--peers`). */
+    readonly stored: boolean,
   ) {}
 
   /** The stored id, or the one `peers` give (stored by `save`). */
@@ -44,10 +46,12 @@ export class ClusterIdentity {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
+    const valid = stored !== null && ID_RE.test(stored);
     return new ClusterIdentity(
       file,
-      stored && ID_RE.test(stored) ? stored : await clusterIdOf(peers),
+      valid ? stored! : await clusterIdOf(peers),
       memberIds(peers.map((p) => p.id)),
+      valid,
     );
   }
 

@@ -38,13 +38,23 @@ export interface LoadNodeOptions {
  * Loads both engines and reconciles them. Invariants of the result:
  * `snapshot.index <= data.appliedIndex <= lastIndex`, the term at the
  * applied index matches, and `snapshot.index <= hardState.commit <= lastIndex`.
- * @throws {StorageMismatchError} when data.kv is behind the compaction point.
+ * @throws {StorageMismatchError} when data.kv is behind the compaction point,
+ * or raft.kv is empty under applied data.
  */
 export async function loadNode(opts: LoadNodeOptions): Promise<LoadedNode> {
   const r = await opts.raft.load(opts.seed);
   const data = await opts.data.load();
   let { snapshot, entries, hardState } = r;
   const applied = data.appliedIndex;
+  if (applied > 0 && isEmptyLog(r)) {
+    // Not a crash window: every write to data.kv follows a raft.kv write of
+    // a term >= 1. Going on would forget this node's vote and the entries
+    // it acknowledged (a second vote in a term; a commit lost later).
+    throw new StorageMismatchError(
+      `Data is applied to ${applied}, but the raft log is empty: raft.kv was lost or ` +
+        `replaced; remove this member and add it again with an empty data dir`,
+    );
+  }
   if (applied < snapshot.index) {
     throw new StorageMismatchError(
       `Data is applied to ${applied}, below the log's compaction point ` +
@@ -68,6 +78,11 @@ export async function loadNode(opts: LoadNodeOptions): Promise<LoadedNode> {
   if (commit !== hardState.commit) hardState = { ...hardState, commit };
   if (reconcile) await opts.raft.write({ snapshot, entries: [], hardState });
   return { raft: { hardState, snapshot, entries }, data };
+}
+
+/** A raft engine as a new data dir has it: no term, no entries, no snapshot. */
+function isEmptyLog(r: RaftInit): boolean {
+  return r.hardState.term === 0 && r.snapshot.index === 0 && r.entries.length === 0;
 }
 
 /** The term of entry `index`, or undefined when the log does not have it. */

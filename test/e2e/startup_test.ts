@@ -44,6 +44,12 @@ Deno.test("startup refusals", opts, async (t) => {
   try {
     node.start();
     await ready("n1 ready", node.url);
+    const put = await fetch(`${node.url}/v1/kv/k`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"value":1}',
+    });
+    assert.equal(put.status, 200, await put.text());
 
     await t.step("a port in use: one line, exit 1, no data dir created", async () => {
       const r = await run(["--listen", `127.0.0.1:${port}`, "--data-dir", `${root}/other`]);
@@ -77,6 +83,31 @@ Deno.test("startup refusals", opts, async (t) => {
       const r = await run(["--listen", `127.0.0.1:${freePort()}`, "--data-dir", `${root}/file/d`]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^raftkv: Cannot use data dir .+\n$/);
+    });
+
+    /** A copy of n1's data dir without `lose` (file name prefixes), run as n1. */
+    const runWithout = async (lose: string[]) => {
+      const copy = `${root}/copy-${lose[0]}`;
+      await new Deno.Command("cp", { args: ["-a", `${root}/n1`, copy] }).output();
+      for await (const f of Deno.readDir(copy)) {
+        if (lose.some((l) => f.name.startsWith(l))) await Deno.remove(`${copy}/${f.name}`);
+      }
+      return await run(["--id", "n1", "--listen", `127.0.0.1:${freePort()}`, "--data-dir", copy]);
+    };
+
+    await t.step("applied data without raft.kv (vote and log lost) is refused", async () => {
+      const r = await runWithout(["raft.kv", "LOCK"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^raftkv: Data dir .+: .+ raft\.kv was lost or replaced; .+\n$/);
+    });
+
+    await t.step("applied data without its cluster-id file is refused", async () => {
+      const r = await runWithout(["cluster-id", "LOCK"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^raftkv: Data dir .+ holds applied data but no cluster-id file: .+\n$/,
+      );
     });
 
     await t.step("its own data dir, after the holder exited, starts", async () => {

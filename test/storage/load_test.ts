@@ -103,6 +103,18 @@ Deno.test("loadNode() refuses data behind the log's compaction point", async () 
   await assert.rejects(loadNode({ raft, data, seed: SEED }), StorageMismatchError);
 });
 
+Deno.test("loadNode() refuses applied data over an empty raft log (raft.kv lost)", async () => {
+  const { raft, data, dataStore } = engines();
+  await data.load();
+  await data.install({ appliedIndex: 6, appliedTerm: 2, membership: MEMBERSHIP }, batches([], 1));
+  // A restart on the same data, with a brand-new raft engine.
+  const after = new MemoryKvDataEngine(dataStore);
+  await assert.rejects(
+    loadNode({ raft, data: after, seed: SEED }),
+    (e: Error) => e instanceof StorageMismatchError && /raft\.kv was lost/.test(e.message),
+  );
+});
+
 Deno.test("loadNode() reconciles the Deno KV engines after a restart", async () => {
   const dir = await tempDir();
   try {
