@@ -37,6 +37,38 @@ function probeListen({ hostname, port }: { hostname: string; port: number }): vo
   }
 }
 
+/**
+ * Peers reach a member only at its URL in the membership (--peers seeded a
+ * new data dir, later changes go through the log): a node restarted on
+ * another address is cut off, so say so at start.
+ */
+function warnIfMoved(
+  log: Logger,
+  config: { id: string; advertise: string },
+  members: readonly { id: string; url: string }[],
+): void {
+  const self = members.find((m) => m.id === config.id);
+  const bare = (url: string) => url.replace(/\/+$/, "");
+  if (!self || bare(self.url) === bare(config.advertise)) return;
+  log.warn("this node serves at another URL than its member URL: peers cannot reach it", {
+    memberUrl: self.url,
+    advertise: config.advertise,
+    hint: "start it at its member URL (--listen, --advertise), or remove the member " +
+      "and add it again with the new URL",
+  });
+}
+
+/** `f`, called at most once a minute (log lines of a condition that repeats). */
+function everyMinute<A extends unknown[]>(f: (...a: A) => void): (...a: A) => void {
+  let last = -Infinity;
+  return (...a) => {
+    const now = performance.now();
+    if (now - last < 60_000) return;
+    last = now;
+    f(...a);
+  };
+}
+
 /** The machine's name (--allow-sys=hostname), or undefined without it. */
 function machineName(): string | undefined {
   try {
@@ -125,6 +157,7 @@ async function main(): Promise<void> {
     );
   }
   log.term = () => region.term;
+  warnIfMoved(log, config, [...region.members.voters, ...region.members.learners]);
   onRemoved = () => {
     if (region.view.toldRemoved()) {
       log.error("this node was removed from the cluster; it serves no more requests");
@@ -137,6 +170,12 @@ async function main(): Promise<void> {
     isRemoved: (id) => region.view.isRemovedPeer(id),
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
+    unauthorized: everyMinute((from) =>
+      log.warn("refused a peer: missing or wrong cluster token", {
+        peer: from ?? null,
+        hint: "check --cluster-token on both nodes",
+      })
+    ),
     acceptsCluster: (id, from, members) =>
       identity.accepts(
         id,

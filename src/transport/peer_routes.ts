@@ -107,6 +107,8 @@ export function createPeerApp(
     isRemoved?: (id: string) => boolean;
     /** Told the sender of every streamed frame taken (stream liveness). */
     heard?: (from: string) => void;
+    /** Told of every request refused for a missing or wrong cluster token. */
+    unauthorized?: (from: string | undefined) => void;
     /**
      * Told the cluster id a leader presents: on its stream's first append or
      * heartbeat, or with its snapshot (not when any peer opens a stream: a
@@ -138,6 +140,7 @@ export function createPeerApp(
     if (opts.clusterToken) {
       const auth = c.req.header("authorization") ?? "";
       if (!sameToken(auth, `Bearer ${opts.clusterToken}`)) {
+        opts.unauthorized?.(c.req.header(FROM_HEADER));
         return c.json(
           peerError("unauthorized", "Missing or wrong cluster token"),
           401,

@@ -309,16 +309,30 @@ export class PeerStream {
     this.#unreachable(reason);
   }
 
-  /** Logs the first failure at warn, the following ones at debug (no flood). */
+  /**
+   * Logs the first failure at warn, and a failure for another reason (a
+   * restart, then a refusal), the rest at debug: no flood, and the reason
+   * an operator must act on is never hidden behind the first one.
+   */
   #unreachable(error: string): void {
     const fields = { peer: this.opts.peer, error, backoffMs: this.#backoff };
-    if (this.#failures++ === 0) this.#log.warn("peer unreachable", fields);
-    else this.#log.debug("peer still unreachable", { ...fields, failures: this.#failures });
+    const reason = error.replace(/\d+ bytes/, "N bytes");
+    const changed = reason !== this.#lastReason;
+    this.#lastReason = reason;
+    if (this.#failures++ === 0 || changed) {
+      const hint = /\bHTTP 401\b/.test(error)
+        ? { hint: "check --cluster-token on both nodes" }
+        : {};
+      this.#log.warn("peer unreachable", { ...fields, ...hint, failures: this.#failures });
+    } else this.#log.debug("peer still unreachable", { ...fields, failures: this.#failures });
   }
+
+  #lastReason = "";
 
   #reachable(): void {
     if (this.#failures === 0) return;
     this.#log.info("peer reachable again", { peer: this.opts.peer, failures: this.#failures });
     this.#failures = 0;
+    this.#lastReason = "";
   }
 }

@@ -110,6 +110,34 @@ Deno.test("startup refusals", opts, async (t) => {
       );
     });
 
+    await t.step(
+      "a node restarted at another address warns that peers cannot reach it",
+      async () => {
+        const copy = `${root}/moved`;
+        await new Deno.Command("cp", { args: ["-a", `${root}/n1`, copy] }).output();
+        await Deno.remove(`${copy}/LOCK`).catch(() => {});
+        const moved = new TestNode({ id: "n1", port: freePort(), dataDir: copy }, [], {});
+        moved.args.push(
+          "--id",
+          "n1",
+          "--listen",
+          `127.0.0.1:${moved.spec.port}`,
+          "--data-dir",
+          copy,
+        );
+        try {
+          moved.start();
+          const line = await until(
+            "the warning",
+            () => moved.output.split("\n").find((l) => l.includes("serves at another URL")),
+          );
+          assert.match(line, new RegExp(`"memberUrl":"http://127\\.0\\.0\\.1:${port}"`));
+        } finally {
+          await moved.kill();
+        }
+      },
+    );
+
     await t.step("its own data dir, after the holder exited, starts", async () => {
       node.start();
       await ready("n1 ready again", node.url);

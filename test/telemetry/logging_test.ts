@@ -71,7 +71,7 @@ function logged(output: string, msg: string): Record<string, unknown>[] {
     .filter((l) => l.msg === msg);
 }
 
-Deno.test("logging: an unreachable peer is logged once, not per retry", {
+Deno.test("logging: an unreachable peer is logged once per reason, not per retry", {
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
@@ -88,14 +88,48 @@ Deno.test("logging: an unreachable peer is logged once, not per retry", {
     };
     await until("several failed sends", async () => (await errors()) >= 4 ? true : undefined);
     const warned = logged(leader.output, "peer unreachable");
-    assert.equal(warned.length, 1, "one warn line for a run of failures");
-    assert.equal(warned[0]!.level, "warn");
-    assert.equal(warned[0]!.peer, down.spec.id);
-    assert.equal(typeof warned[0]!.error, "string");
+    // The stream closing, then connections refused: a line for each reason.
+    assert.ok(warned.length >= 1 && warned.length <= 2, JSON.stringify(warned));
+    for (const w of warned) {
+      assert.equal(w.level, "warn");
+      assert.equal(w.peer, down.spec.id);
+      assert.equal(typeof w.error, "string");
+    }
+    if (warned.length === 2) assert.notEqual(warned[0]!.error, warned[1]!.error);
     down.start();
     await until("the peer back", () => {
       const back = logged(leader.output, "peer reachable again");
       return back.length === 1 && back[0]!.peer === down.spec.id ? true : undefined;
+    });
+  } catch (e) {
+    console.error(c.describe());
+    throw e;
+  } finally {
+    await c.stop();
+  }
+});
+
+Deno.test("logging: a peer refused for its cluster token says so on both sides", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const c = await TestCluster.start({ size: 3, extraArgs: ["--cluster-token", "s3cret"] });
+  try {
+    const leader = c.node(await c.waitLeader());
+    const other = c.nodes.find((n) => n !== leader)!;
+    await other.kill();
+    other.args[other.args.indexOf("s3cret")] = "wrong";
+    other.start();
+    await until(
+      "the leader logs the refusal, after the restart's close",
+      () =>
+        logged(leader.output, "peer unreachable").some((l) =>
+          l.peer === other.spec.id && /HTTP 401/.test(String(l.error)) && l.hint !== undefined
+        ) || undefined,
+    );
+    await until("the refusing node logs why", () => {
+      const refused = logged(other.output, "refused a peer: missing or wrong cluster token");
+      return refused.length === 1 ? true : undefined;
     });
   } catch (e) {
     console.error(c.describe());
