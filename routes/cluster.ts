@@ -20,10 +20,9 @@ export function createClusterRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/readyz", () => {
     if (engine.ready()) return json('{"status":"ready"}');
-    throw retryLater(
-      "unavailable",
-      "Not ready: no leader known or not caught up with the commit index",
-    );
+    const why = engine.unreadyReason?.() ??
+      "no leader known or not caught up with the commit index";
+    throw retryLater("unavailable", `Not ready: ${why}`);
   });
 
   app.get("/metrics", () =>

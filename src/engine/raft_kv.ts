@@ -259,8 +259,15 @@ export class RaftKv implements Engine {
   }
 
   ready(): boolean {
-    return !this.#closed && !this.region.view.removed && this.region.leader() !== null &&
-      this.region.caughtUp();
+    return this.unreadyReason() === null;
+  }
+
+  unreadyReason(): string | null {
+    if (this.#closed) return "the node is shutting down";
+    if (this.region.view.removed) return "this node was removed from the cluster";
+    if (this.region.leader() === null) return "no leader known";
+    if (!this.region.caughtUp()) return "not caught up with the commit index yet";
+    return null;
   }
 
   /**

@@ -371,7 +371,7 @@ export class Region {
     await this.apply.install({ ...snap.meta, ...staged });
     this.log.info("snapshot installed", {
       index: snap.meta.index,
-      term: snap.meta.term,
+      snapshotTerm: snap.meta.term,
       records: staged.records.length,
     });
   }

@@ -81,6 +81,8 @@ export interface Engine {
   status(): ClusterStatus;
   /** True when a leader is known and applied has reached the known commit. */
   ready(): boolean;
+  /** Why it is not ready (shutting down, removed, no leader, behind), or null. */
+  unreadyReason?(): string | null;
   /**
    * Adds a voter or learner through the log (§4.1); resolves with the
    * entry's index once applied. Rejects like asyncWrite.

@@ -170,6 +170,13 @@ export class FakeEngine implements Engine {
     return this.isReady;
   }
 
+  /** What `unreadyReason()` answers while not ready. */
+  unready = "no leader known";
+
+  unreadyReason(): string | null {
+    return this.isReady ? null : this.unready;
+  }
+
   /** The whole state as text, to compare before and after a request. */
   dump(): string {
     return JSON.stringify({ index: this.index, records: [...this.sm.entries()] });

@@ -31,6 +31,13 @@ Deno.test("GET /readyz follows engine.ready()", async (t) => {
     assert.equal(res.headers.get("retry-after"), "1");
     assert.equal((await body(res) as { error: { code: string } }).error.code, "unavailable");
   });
+  await t.step("the 503 says why (a removed node says so)", async () => {
+    engine.isReady = false;
+    engine.unready = "this node was removed from the cluster";
+    const res = await app.request("/readyz");
+    const { error } = await body(res) as { error: { message: string } };
+    assert.equal(error.message, "Not ready: this node was removed from the cluster");
+  });
 });
 
 Deno.test("GET /metrics renders Prometheus text with route patterns, not raw paths", async () => {
