@@ -31,6 +31,7 @@ import type { WriteResult } from "./types.ts";
 import { LeaderWaiters } from "./leader_waiters.ts";
 import { MemberView } from "./member_view.ts";
 import { Logger } from "../telemetry/logger.ts";
+import { isContact } from "./status.ts";
 
 export interface RegionOptions {
   readonly id: string;
@@ -266,7 +267,7 @@ export class Region {
       v.replicatedTo();
       this.log.info("a leader replicates to this node again; serving");
     }
-    for (const m of batch.messages) this.lastContact.set(m.from, now);
+    for (const m of batch.messages) if (isContact(m)) this.lastContact.set(m.from, now);
     this.fsm.stepMessages(batch.messages, ctx);
   }
 

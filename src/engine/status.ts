@@ -4,6 +4,7 @@
  */
 import type { ClusterStatus } from "./types.ts";
 import type { Region } from "./region.ts";
+import type { Message } from "../raft/messages.ts";
 
 function selfState(role: string): "leader" | "follower" | "candidate" {
   if (role === "leader") return "leader";
@@ -45,4 +46,15 @@ export function clusterStatus(r: Region, clusterId: string): ClusterStatus {
       snapshotIndex: st.snapshotIndex,
     },
   };
+}
+
+/**
+ * Messages that show the sender and this node talk both ways: answers to
+ * what this node sent, and a leader's own. Not a candidate's requests: a
+ * node restarted at another address reaches its peers, but they cannot
+ * reach it (`lastContactMs` and the reconfiguration check read this).
+ */
+export function isContact(m: Message): boolean {
+  return m.type.endsWith("Resp") || m.type === "app" || m.type === "heartbeat" ||
+    m.type === "snap" || m.type === "timeoutNow";
 }

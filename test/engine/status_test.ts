@@ -35,6 +35,20 @@ Deno.test("cluster status", async (t) => {
     }
   });
 
+  await t.step("a candidate's requests are no contact (it may be unreachable)", () => {
+    // A node restarted at another address reaches its peers, which cannot
+    // reach it: its pre-votes must not make it look in contact.
+    const region = c.region(leader);
+    const before = region.lastContact.get("n3");
+    c.now += 5_000;
+    const preVote = { type: "preVote", from: "n3", to: leader, term: 9, index: 0, logTerm: 0 };
+    region.receiveMessages({ region: 1, messages: [preVote] } as never, undefined as never);
+    assert.equal(region.lastContact.get("n3"), before);
+    const resp = { type: "heartbeatResp", from: "n3", to: leader, term: 1, context: "" };
+    region.receiveMessages({ region: 1, messages: [resp] } as never, undefined as never);
+    assert.equal(region.lastContact.get("n3"), c.now);
+  });
+
   await t.step("followers report the leader and are ready once caught up", () => {
     for (const id of c.followers(leader)) {
       const st = c.engine(id).status();
