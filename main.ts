@@ -18,6 +18,7 @@ import { ClusterIdentity } from "./src/engine/cluster_id.ts";
 import { claimDataDir, DataDirError } from "./src/storage/data_dir.ts";
 import { within } from "./src/within.ts";
 import { StorageMismatchError } from "./src/storage/load.ts";
+import { logMembershipNotes } from "./src/membership_notes.ts";
 
 /** How long shutdown waits for connections still sending a request. */
 const SERVER_CLOSE_MS = 2000;
@@ -35,27 +36,6 @@ function probeListen({ hostname, port }: { hostname: string; port: number }): vo
   } catch (e) {
     cannotStart(`Cannot listen on ${hostname}:${port}: ${(e as Error).message}`);
   }
-}
-
-/**
- * Peers reach a member only at its URL in the membership (--peers seeded a
- * new data dir, later changes go through the log): a node restarted on
- * another address is cut off, so say so at start.
- */
-function warnIfMoved(
-  log: Logger,
-  config: { id: string; advertise: string },
-  members: readonly { id: string; url: string }[],
-): void {
-  const self = members.find((m) => m.id === config.id);
-  const bare = (url: string) => url.replace(/\/+$/, "");
-  if (!self || bare(self.url) === bare(config.advertise)) return;
-  log.warn("this node serves at another URL than its member URL: peers cannot reach it", {
-    memberUrl: self.url,
-    advertise: config.advertise,
-    hint: "start it at its member URL (--listen, --advertise), or remove the member " +
-      "and add it again with the new URL",
-  });
 }
 
 /** `f`, called at most once a minute (log lines of a condition that repeats). */
@@ -157,7 +137,9 @@ async function main(): Promise<void> {
     );
   }
   log.term = () => region.term;
-  warnIfMoved(log, config, [...region.members.voters, ...region.members.learners]);
+  logMembershipNotes(log, config, [...region.members.voters, ...region.members.learners], {
+    newDataDir: !identity.stored,
+  });
   onRemoved = () => {
     if (region.view.toldRemoved()) {
       log.error("this node was removed from the cluster; it serves no more requests");
