@@ -31,6 +31,19 @@ export function renderEvent(index: number, c: KvChange): string {
   return `id: ${index}\nevent: ${c.type}\ndata: ${data}\n\n`;
 }
 
+/**
+ * Every watcher of a change gets the same change object from the hub: its
+ * event is rendered once, not once per watcher (256 watchers of a prefix
+ * rendered each record 256 times).
+ */
+const rendered = new WeakMap<KvChange, string>();
+
+function eventOf(index: number, c: KvChange): string {
+  let text = rendered.get(c);
+  if (text === undefined) rendered.set(c, text = renderEvent(index, c));
+  return text;
+}
+
 /** A WatchSink writing to a byte stream that becomes the response body. */
 export class SseStream implements WatchSink {
   readonly body: ReadableStream<Uint8Array>;
@@ -58,20 +71,22 @@ export class SseStream implements WatchSink {
 
   /**
    * One entry's events, all queued before the stream can end (it never
-   * ends inside an entry). In pieces of about a megabyte: a range delete's
-   * events as one string could pass V8's maximum string length, and this
-   * runs in the apply loop.
+   * ends inside an entry). The entries of one apply batch go out as one
+   * chunk (one socket write per watcher per batch, not per entry), in
+   * pieces of about a megabyte: a range delete's events as one string
+   * could pass V8's maximum string length, and this runs in the apply loop.
    */
   changes(index: number, changes: readonly KvChange[]): boolean {
-    let text = "";
     for (const c of changes) {
-      text += renderEvent(index, c);
-      if (text.length < EVENT_PIECE_UNITS) continue;
-      this.#send(text);
-      text = "";
+      this.#buf += eventOf(index, c);
+      if (this.#buf.length >= EVENT_PIECE_UNITS) this.#flush();
     }
-    if (text !== "") this.#send(text);
-    return (this.#ctrl.desiredSize ?? 0) >= 0;
+    if (!this.#flushQueued && this.#buf !== "") {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushSoon);
+    }
+    // Counts what waits in the buffer too (units: a lower bound of bytes).
+    return (this.#ctrl.desiredSize ?? 0) - this.#buf.length >= 0;
   }
 
   keepalive(): void {
@@ -85,7 +100,24 @@ export class SseStream implements WatchSink {
     this.#ctrl.close();
   }
 
+  /** Events waiting for the end of the apply batch. */
+  #buf = "";
+  #flushQueued = false;
+  readonly #flushSoon = () => {
+    this.#flushQueued = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#buf === "") return;
+    const text = this.#buf;
+    this.#buf = "";
+    if (this.#open) this.#ctrl.enqueue(utf8.encode(text));
+  }
+
+  /** Queued after the buffered events, so they stay in order. */
   #send(text: string): void {
+    this.#flush();
     if (this.#open) this.#ctrl.enqueue(utf8.encode(text));
   }
 }

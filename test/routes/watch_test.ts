@@ -5,6 +5,8 @@ import { createWatchRoutes } from "../../routes/watch.ts";
 import type { AppEnv } from "../../routes/deps.ts";
 import { body, jsonInit, makeApp, type MakeAppOptions } from "./_app.ts";
 import { SseReader } from "./_sse.ts";
+import { SseStream } from "../../routes/sse.ts";
+import type { KvChange } from "../../src/kv/types.ts";
 
 type App = { request: (p: string, init?: RequestInit) => Response | Promise<Response> };
 
@@ -230,4 +232,20 @@ Deno.test("bad watch requests are JSON 400s, never a stream", async (t) => {
     assert.equal(res.headers.get("allow"), "GET, HEAD");
     await res.body?.cancel();
   });
+});
+
+Deno.test("the entries of one apply batch reach a watcher as one chunk", async () => {
+  const sse = new SseStream();
+  const put = (k: string, i: number): KvChange => ({
+    type: "put",
+    record: { key: k, value: String(i), version: 1, createIndex: i, modIndex: i },
+  });
+  for (let i = 1; i <= 3; i++) assert.ok(sse.changes(i, [put(`k${i}`, i)]));
+  const reader = sse.body.getReader();
+  const { value } = await reader.read();
+  const text = new TextDecoder().decode(value);
+  assert.deepEqual([...text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ["1", "2", "3"]);
+  sse.end("shutdown");
+  const rest = await reader.read();
+  assert.equal(new TextDecoder().decode(rest.value), ": end shutdown\n\n");
 });
