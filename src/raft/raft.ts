@@ -295,8 +295,9 @@ export class Raft {
   }
 
   /**
-   * Stale messages are ignored, but with check-quorum or pre-vote a stale
-   * leader (or pre-candidate) is answered so it learns the newer term; else
+   * Stale messages are ignored, but a stale candidate is told the newer term
+   * (below), and with check-quorum or pre-vote a stale leader (or
+   * pre-candidate) is answered so it learns the newer term; else
    * it could keep a partitioned node from ever rejoining. Without them a
    * voter's next campaign spreads its term; a learner (or a node outside
    * the configuration) never campaigns, so it answers too (sim seed 502816:
@@ -323,6 +324,22 @@ export class Raft {
         to: m.from,
         term: this.term,
         reject: true,
+      });
+    } else if (m.type === "vote") {
+      // §5.1: rejected with the newer term, so a candidate of a stale term
+      // catches up at once. etcd ignores it: a candidate then gains a term
+      // per timeout only, and a disruptive node that bumps the voters'
+      // terms as fast keeps it behind forever (sim seed 1042128).
+      const commit = this.raftLog.committed;
+      const commitTerm = this.raftLog.termOrZero(commit);
+      this.send({
+        type: "voteResp",
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        reject: true,
+        commit,
+        commitTerm,
       });
     }
   }

@@ -36,10 +36,24 @@ export function quiesce(sim: Sim, maxRounds = 20_000): void {
   throw new SafetyViolation(`Liveness: still busy after ${maxRounds} rounds`);
 }
 
+/**
+ * The leader of the highest term among running nodes. Not the first one
+ * found: a node removed while it led a partition may go on believing it
+ * leads an old term (without check-quorum nothing tells it otherwise, and
+ * etcd keeps it that way so that it does not campaign and disrupt).
+ */
+function newestLeader(statuses: readonly (Status | undefined)[]): Status | undefined {
+  let best: Status | undefined;
+  for (const st of statuses) {
+    if (st?.role === "leader" && (best === undefined || st.term > best.term)) best = st;
+  }
+  return best;
+}
+
 /** The leader, when every running member follows it and is caught up. */
 export function settledLeader(sim: Sim): Status | null {
   const up = sim.cluster.up().map((n) => n.raw?.status() as Status);
-  const lead = up.find((st) => st.role === "leader");
+  const lead = newestLeader(up);
   if (lead === undefined || lead.commit !== lead.lastIndex) return null;
   const members = new Set([...lead.confState.voters, ...lead.confState.learners]);
   if (!lead.confState.voters.includes(lead.id)) return null;
@@ -54,7 +68,7 @@ export function settledLeader(sim: Sim): Status | null {
 /** Decommissions running nodes the leader's configuration no longer has. */
 function stopRemoved(sim: Sim): void {
   const c = sim.cluster;
-  const lead = c.up().map((n) => n.raw?.status()).find((s) => s?.role === "leader");
+  const lead = newestLeader(c.up().map((n) => n.raw?.status()));
   if (lead === undefined) return;
   const members = new Set<NodeId>([...lead.confState.voters, ...lead.confState.learners]);
   for (const n of c.up()) {

@@ -38,9 +38,11 @@ const BATCH = 100;
  * elected by late votes after term 5 committed an entry (legal: the checker
  * asked more than Leader Completeness, fixed in invariants.ts); 637856, a
  * voter starved by a candidate with a shorter log whose vote requests kept
- * resetting its election timer (no pre-vote; fixed in raft.ts).
+ * resetting its election timer (no pre-vote; fixed in raft.ts); 1042128, a
+ * stale candidate kept a term behind by a disruptive node, as voters did
+ * not answer its stale requests (fixed in raft.ts #onLowerTerm).
  */
-const REGRESSION_SEEDS = [7373, 502816, 628079, 637856];
+const REGRESSION_SEEDS = [7373, 502816, 628079, 637856, 1042128];
 
 function sum(rs: readonly RunResult[], f: (r: RunResult) => number): number {
   return rs.reduce((a, r) => a + f(r), 0);
