@@ -172,12 +172,15 @@ async function main(): Promise<void> {
             ),
         members,
       ),
-    clusterSeen: (id) =>
-      void identity.adopt(id).then((changed) => {
-        if (!changed) return;
+    clusterSeen: (id) => {
+      try {
+        if (!identity.adopt(id)) return;
         engine.clusterId = identity.id;
         log.info("joined cluster", { clusterId: identity.id });
-      }, (error) => log.warn("cannot store the cluster id", { error })),
+      } catch (error) {
+        log.warn("cannot store the cluster id", { error: String(error) });
+      }
+    },
   });
   const handler = createHandler({ engine, config, metrics, failpoints, peerApp });
   const serve = () =>

@@ -84,6 +84,30 @@ export async function writeDurably(file: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * {@link writeDurably} without yielding: for a write that must be durable
+ * before the caller's next step runs (a few ms, once).
+ */
+export function writeDurablySync(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  try {
+    f.writeSync(new TextEncoder().encode(text));
+    f.syncSync();
+  } finally {
+    f.close();
+  }
+  Deno.renameSync(tmp, file);
+  const dir = Deno.openSync(file.slice(0, file.lastIndexOf("/")) || ".", { read: true });
+  try {
+    dir.syncSync();
+  } catch {
+    /* a file system without directory fsync */
+  } finally {
+    dir.close();
+  }
+}
+
 /** Runs `fn`; a file system error becomes a DataDirError naming the dir. */
 async function explain<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   try {

@@ -21,15 +21,17 @@ Deno.test("cluster id: founders agree, a fresh joiner follows its leader's and k
     const joiner = await ClusterIdentity.load(dir, [...founders, { id: "n3", url: "http://c:1" }]);
     assert.notEqual(joiner.id, a);
     await joiner.save();
-    assert.equal(await joiner.adopt(a), false, "not fresh: keeps its id");
+    assert.equal(joiner.adopt(a), false, "not fresh: keeps its id");
     let applied = 0;
     joiner.fresh = () => applied === 0;
-    assert.equal(await joiner.adopt("not-an-id"), false);
-    assert.equal(await joiner.adopt("00000000000000ff"), true);
-    assert.equal(await joiner.adopt(a), true, "a later leader's, while nothing is applied");
+    assert.equal(joiner.adopt("not-an-id"), false);
+    assert.equal(joiner.adopt("00000000000000ff"), true);
+    assert.equal(joiner.adopt(a), true, "a later leader's, while nothing is applied");
     assert.equal(joiner.id, a);
+    // Stored before adopt() returns: the leader's messages are stepped next.
+    assert.equal(Deno.readTextFileSync(`${dir}/cluster-id`).trim(), a);
     applied = 1;
-    assert.equal(await joiner.adopt("00000000000000ff"), false, "kept once entries are applied");
+    assert.equal(joiner.adopt("00000000000000ff"), false, "kept once entries are applied");
     applied = 0;
 
     // A founder that has applied entries never takes a joiner's guess.
@@ -37,7 +39,7 @@ Deno.test("cluster id: founders agree, a fresh joiner follows its leader's and k
     assert.ok(founder);
     applied = 5;
     founder.fresh = () => applied === 0;
-    assert.equal(await founder.adopt("00000000000000ff"), false);
+    assert.equal(founder.adopt("00000000000000ff"), false);
 
     const again = await ClusterIdentity.load(dir, [{ id: "n3", url: "http://c:1" }]);
     assert.equal(again.id, a, "stored across restarts");
