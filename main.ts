@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     }
   };
   identity.fresh = () => region.appliedIndex === 0;
-  await identity.save();
+  identity.save();
   const peerApp = createPeerApp(router, {
     selfId: config.id,
     isRemoved: (id) => region.view.isRemovedPeer(id),

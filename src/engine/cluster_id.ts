@@ -9,7 +9,7 @@
  * @module
  */
 
-import { writeDurably, writeDurablySync } from "../storage/data_dir.ts";
+import { writeDurably } from "../storage/data_dir.ts";
 import { memberIds } from "../transport/member_ids.ts";
 
 const ID_RE = /^[0-9a-f]{16}$/;
@@ -56,8 +56,8 @@ export class ClusterIdentity {
   }
 
   /** Durably: a joiner that adopted the cluster's id must keep it through a crash. */
-  save(): Promise<void> {
-    return writeDurably(this.file, `${this.id}\n`);
+  save(): void {
+    writeDurably(this.file, `${this.id}\n`);
   }
 
   /** Peers already refused, by sender and id (each is logged once). */
@@ -107,7 +107,7 @@ export class ClusterIdentity {
   adopt(id: string | undefined): boolean {
     if (!this.fresh() || id === undefined || id === this.id || !ID_RE.test(id)) return false;
     this.id = id;
-    writeDurablySync(this.file, `${this.id}\n`);
+    this.save();
     return true;
   }
 }

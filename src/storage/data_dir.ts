@@ -53,7 +53,7 @@ async function checkOwner(file: string, id: string): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   // Empty: a crash while it was first written (before this was durable).
-  if (owner === null || owner === "") return await writeDurably(file, `${id}\n`);
+  if (owner === null || owner === "") return writeDurably(file, `${id}\n`);
   if (owner !== id) {
     throw new DataDirError(`Data dir ${file.slice(0, -8)} belongs to node "${owner}", not "${id}"`);
   }
@@ -62,37 +62,15 @@ async function checkOwner(file: string, id: string): Promise<void> {
 /**
  * Writes `text` to `file` so that a crash leaves the old content or the
  * new, never a torn or empty file: a temp file, fsync, rename, and fsync of
- * the directory (the rename itself).
+ * the directory (the rename itself). Synchronous: small files written once
+ * (at start, or when a joiner adopts its cluster's id, which must be
+ * durable before the leader's messages are stepped).
  */
-export async function writeDurably(file: string, text: string): Promise<void> {
+export function writeDurably(file: string, text: string): void {
   const tmp = `${file}.tmp`;
-  const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  Deno.writeTextFileSync(tmp, text);
+  const f = Deno.openSync(tmp, { read: true, write: true });
   try {
-    await f.write(new TextEncoder().encode(text));
-    await f.sync();
-  } finally {
-    f.close();
-  }
-  await Deno.rename(tmp, file);
-  const dir = await Deno.open(file.slice(0, file.lastIndexOf("/")) || ".", { read: true });
-  try {
-    await dir.sync();
-  } catch {
-    /* a file system without directory fsync */
-  } finally {
-    dir.close();
-  }
-}
-
-/**
- * {@link writeDurably} without yielding: for a write that must be durable
- * before the caller's next step runs (a few ms, once).
- */
-export function writeDurablySync(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
-  try {
-    f.writeSync(new TextEncoder().encode(text));
     f.syncSync();
   } finally {
     f.close();

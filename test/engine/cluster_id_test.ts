@@ -20,7 +20,7 @@ Deno.test("cluster id: founders agree, a fresh joiner follows its leader's and k
 
     const joiner = await ClusterIdentity.load(dir, [...founders, { id: "n3", url: "http://c:1" }]);
     assert.notEqual(joiner.id, a);
-    await joiner.save();
+    joiner.save();
     assert.equal(joiner.adopt(a), false, "not fresh: keeps its id");
     let applied = 0;
     joiner.fresh = () => applied === 0;

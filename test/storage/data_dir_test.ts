@@ -22,8 +22,8 @@ Deno.test("claimDataDir: one holder, one owner; an empty owner file is no owner"
 Deno.test("writeDurably replaces a file whole and leaves no temp file", async () => {
   const dir = await tempDir();
   try {
-    await writeDurably(`${dir.path}/f`, "one\n");
-    await writeDurably(`${dir.path}/f`, "two\n");
+    writeDurably(`${dir.path}/f`, "one\n");
+    writeDurably(`${dir.path}/f`, "two\n");
     assert.equal(await Deno.readTextFile(`${dir.path}/f`), "two\n");
     const names = [];
     for await (const e of Deno.readDir(dir.path)) names.push(e.name);
