@@ -19,9 +19,8 @@ export function createClusterRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get("/healthz", () => json('{"status":"ok"}'));
 
   app.get("/readyz", () => {
-    if (engine.ready()) return json('{"status":"ready"}');
-    const why = engine.unreadyReason?.() ??
-      "no leader known or not caught up with the commit index";
+    const why = engine.unreadyReason();
+    if (why === null) return json('{"status":"ready"}');
     throw retryLater("unavailable", `Not ready: ${why}`);
   });
 

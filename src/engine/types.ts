@@ -82,7 +82,7 @@ export interface Engine {
   /** True when a leader is known and applied has reached the known commit. */
   ready(): boolean;
   /** Why it is not ready (shutting down, removed, no leader, behind), or null. */
-  unreadyReason?(): string | null;
+  unreadyReason(): string | null;
   /**
    * Adds a voter or learner through the log (§4.1); resolves with the
    * entry's index once applied. Rejects like asyncWrite.

@@ -295,12 +295,12 @@ export class Raft {
   }
 
   /**
-   * Stale messages are ignored, but a stale candidate is told the newer term
-   * (below), and with check-quorum or pre-vote a stale leader (or
-   * pre-candidate) is answered so it learns the newer term; else
-   * it could keep a partitioned node from ever rejoining. Without them a
-   * voter's next campaign spreads its term; a learner (or a node outside
-   * the configuration) never campaigns, so it answers too (sim seed 502816:
+   * Stale messages are ignored, except where silence would strand the
+   * sender: a stale candidate is told the newer term (below); a stale
+   * leader or pre-candidate is answered with check-quorum or pre-vote (it
+   * could keep a partitioned node from ever rejoining), and by a node that
+   * never campaigns (a learner, or one outside the configuration), since
+   * without those options only a campaign spreads a term (sim seed 502816:
    * a learner took a removed node's term and the leader never heard of it).
    */
   #onLowerTerm(m: Message): void {
