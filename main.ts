@@ -10,8 +10,9 @@ import { campaignIfAlone, createNode } from "./src/engine/node.ts";
 import { IntervalTicker } from "./src/engine/ticker.ts";
 import { HttpTransport } from "./src/transport/http_transport.ts";
 import { createPeerApp } from "./src/transport/peer_routes.ts";
+import { CLUSTER_TOKEN_HINT } from "./src/transport/peer_stream.ts";
 import { createNodeMetrics } from "./src/telemetry/node_metrics.ts";
-import { Logger } from "./src/telemetry/logger.ts";
+import { Logger, LogThrottle } from "./src/telemetry/logger.ts";
 import { failpoints } from "./src/failpoints/registry.ts";
 import { createHandler } from "./routes/app.ts";
 import { ClusterIdentity } from "./src/engine/cluster_id.ts";
@@ -36,17 +37,6 @@ function probeListen({ hostname, port }: { hostname: string; port: number }): vo
   } catch (e) {
     cannotStart(`Cannot listen on ${hostname}:${port}: ${(e as Error).message}`);
   }
-}
-
-/** `f`, called at most once a minute (log lines of a condition that repeats). */
-function everyMinute<A extends unknown[]>(f: (...a: A) => void): (...a: A) => void {
-  let last = -Infinity;
-  return (...a) => {
-    const now = performance.now();
-    if (now - last < 60_000) return;
-    last = now;
-    f(...a);
-  };
 }
 
 /** The machine's name (--allow-sys=hostname), or undefined without it. */
@@ -147,17 +137,19 @@ async function main(): Promise<void> {
   };
   identity.fresh = () => region.appliedIndex === 0;
   identity.save();
+  const tokenRefusals = new LogThrottle();
   const peerApp = createPeerApp(router, {
     selfId: config.id,
     isRemoved: (id) => region.view.isRemovedPeer(id),
     clusterToken: config.clusterToken ?? undefined,
     heard: (from) => transport?.heardFrom(from),
-    unauthorized: everyMinute((from) =>
+    unauthorized: (from) => {
+      if (!tokenRefusals.allow("token")) return;
       log.warn("refused a peer: missing or wrong cluster token", {
         peer: from ?? null,
-        hint: "check --cluster-token on both nodes",
-      })
-    ),
+        hint: CLUSTER_TOKEN_HINT,
+      });
+    },
     acceptsCluster: (id, from, members) =>
       identity.accepts(
         id,
@@ -178,7 +170,7 @@ async function main(): Promise<void> {
         engine.clusterId = identity.id;
         log.info("joined cluster", { clusterId: identity.id });
       } catch (error) {
-        log.warn("cannot store the cluster id", { error: String(error) });
+        log.warn("cannot store the cluster id", { error });
       }
     },
   });

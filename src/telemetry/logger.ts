@@ -76,6 +76,19 @@ export class Logger {
   }
 }
 
+/** Lets a line that repeats through once per `ms` per key (no flood). */
+export class LogThrottle {
+  #last = new Map<string, number>();
+
+  constructor(readonly ms = 60_000) {}
+
+  allow(key: string, now = performance.now()): boolean {
+    if (now - (this.#last.get(key) ?? -Infinity) < this.ms) return false;
+    this.#last.set(key, now);
+    return true;
+  }
+}
+
 function errorText(e: Error): string {
   return e.name === "Error" ? e.message : `${e.name}: ${e.message}`;
 }

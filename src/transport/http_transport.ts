@@ -6,7 +6,7 @@
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import type { BatchTrace } from "../telemetry/entry_traces.ts";
 import { failSpan } from "../telemetry/spans.ts";
-import type { Logger } from "../telemetry/logger.ts";
+import { type Logger, LogThrottle } from "../telemetry/logger.ts";
 import type { Message, MsgSnap } from "../raft/messages.ts";
 import type { NodeMetrics } from "../telemetry/node_metrics.ts";
 import { ATTR, REGION_ID, SPAN, TRACER_NAME } from "../telemetry/names.ts";
@@ -45,8 +45,8 @@ export interface HttpTransportOptions {
 export class HttpTransport implements Transport {
   #clients = new Map<string, PeerStream>();
   #urls = new Map<string, string>();
-  /** When a send to a peer without a URL was last logged (once a minute per peer). */
-  #unknownLogged = new Map<string, number>();
+  /** A send to a peer without a URL is logged once a minute per peer. */
+  #noUrlLogged = new LogThrottle();
   #sendingSnapshot = new Set<string>();
   #headers: Record<string, string>;
 
@@ -109,9 +109,7 @@ export class HttpTransport implements Transport {
    * leader and cannot answer): say so, once a minute.
    */
   #noUrl(peer: string): undefined {
-    const now = performance.now();
-    if (now - (this.#unknownLogged.get(peer) ?? -Infinity) < 60_000) return;
-    this.#unknownLogged.set(peer, now);
+    if (!this.#noUrlLogged.allow(peer)) return;
     this.opts.log?.warn(
       "no URL for peer; messages to it are dropped (a joining node needs --peers naming the members)",
       { peer },

@@ -23,6 +23,9 @@ import type { ForwardFrame, ForwardReply, ForwardRequest } from "./forward_wire.
 import type { ForwardItems } from "./transport.ts";
 import { StreamSocket } from "./stream_socket.ts";
 
+/** What a 401 from a peer (or to one) asks the operator to check. */
+export const CLUSTER_TOKEN_HINT = "check --cluster-token on both nodes";
+
 const tracer = trace.getTracer(TRACER_NAME);
 const MAX_BACKOFF_MS = 1000;
 /** Frames held while the first connection opens (then sent in order). */
@@ -320,9 +323,7 @@ export class PeerStream {
     const changed = reason !== this.#lastReason;
     this.#lastReason = reason;
     if (this.#failures++ === 0 || changed) {
-      const hint = /\bHTTP 401\b/.test(error)
-        ? { hint: "check --cluster-token on both nodes" }
-        : {};
+      const hint = /\bHTTP 401\b/.test(error) ? { hint: CLUSTER_TOKEN_HINT } : {};
       this.#log.warn("peer unreachable", { ...fields, ...hint, failures: this.#failures });
     } else this.#log.debug("peer still unreachable", { ...fields, failures: this.#failures });
   }

@@ -1,7 +1,7 @@
 /** Structured JSON logs (`src/telemetry/logger.ts`). */
 import assert from "node:assert/strict";
 import { context, trace } from "@opentelemetry/api";
-import { Logger, type LogLevel } from "../../src/telemetry/logger.ts";
+import { Logger, type LogLevel, LogThrottle } from "../../src/telemetry/logger.ts";
 import { ctxOf, recordingSpan, spanContext, withContextManager } from "./_otel.ts";
 
 function capture(level: LogLevel | "silent" = "debug", term = () => 7) {
@@ -90,4 +90,12 @@ Deno.test("Logger: inside a span: trace_id and span_id; outside: none", () => {
   assert.equal(lines[1]!.trace_id, sc.traceId);
   assert.equal(lines[2]!.trace_id, undefined);
   assert.equal(lines[2]!.span_id, undefined);
+});
+
+Deno.test("LogThrottle lets a key through once per period", () => {
+  const t = new LogThrottle(60_000);
+  assert.equal(t.allow("a", 0), true);
+  assert.equal(t.allow("a", 59_999), false);
+  assert.equal(t.allow("b", 59_999), true, "keys are separate");
+  assert.equal(t.allow("a", 60_000), true);
 });

@@ -4,7 +4,7 @@
  * needs (listening, leader changes, shutdown) are there at info.
  */
 import assert from "node:assert/strict";
-import { freePort, PERMS, TestCluster, until } from "../e2e/_cluster.ts";
+import { freePort, PERMS, until, withCluster } from "../e2e/_cluster.ts";
 import { parseExposition, sumSamples } from "./_expo.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -74,9 +74,8 @@ function logged(output: string, msg: string): Record<string, unknown>[] {
 Deno.test("logging: an unreachable peer is logged once per reason, not per retry", {
   sanitizeOps: false,
   sanitizeResources: false,
-}, async () => {
-  const c = await TestCluster.start({ size: 3, extraArgs: ["--election-ticks", "30"] });
-  try {
+}, () =>
+  withCluster({ size: 3, extraArgs: ["--election-ticks", "30"] }, async (c) => {
     const leader = c.node(await c.waitLeader());
     const down = c.nodes.find((n) => n !== leader)!;
     await down.kill();
@@ -101,20 +100,13 @@ Deno.test("logging: an unreachable peer is logged once per reason, not per retry
       const back = logged(leader.output, "peer reachable again");
       return back.length === 1 && back[0]!.peer === down.spec.id ? true : undefined;
     });
-  } catch (e) {
-    console.error(c.describe());
-    throw e;
-  } finally {
-    await c.stop();
-  }
-});
+  }));
 
 Deno.test("logging: a peer refused for its cluster token says so on both sides", {
   sanitizeOps: false,
   sanitizeResources: false,
-}, async () => {
-  const c = await TestCluster.start({ size: 3, extraArgs: ["--cluster-token", "s3cret"] });
-  try {
+}, () =>
+  withCluster({ size: 3, extraArgs: ["--cluster-token", "s3cret"] }, async (c) => {
     const leader = c.node(await c.waitLeader());
     const other = c.nodes.find((n) => n !== leader)!;
     await other.kill();
@@ -131,10 +123,4 @@ Deno.test("logging: a peer refused for its cluster token says so on both sides",
       const refused = logged(other.output, "refused a peer: missing or wrong cluster token");
       return refused.length === 1 ? true : undefined;
     });
-  } catch (e) {
-    console.error(c.describe());
-    throw e;
-  } finally {
-    await c.stop();
-  }
-});
+  }));
