@@ -10,8 +10,9 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The flags `deno task start` runs a node with. */
 export const PERMS = NODE_RUN_FLAGS;
 
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/** A port free a moment ago on `hostname` (0.0.0.0: on every address). */
+export function freePort(hostname = "127.0.0.1"): number {
+  const l = Deno.listen({ hostname, port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
@@ -39,6 +40,8 @@ export async function until<T>(
 
 export interface NodeSpec {
   readonly id: string;
+  /** The address it binds. @default "127.0.0.1" */
+  readonly host?: string;
   readonly port: number;
   readonly dataDir: string;
 }
@@ -53,7 +56,7 @@ export class TestNode {
   ) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.spec.port}`;
+    return `http://${this.spec.host ?? "127.0.0.1"}:${this.spec.port}`;
   }
 
   start(): void {
@@ -94,6 +97,12 @@ export class TestNode {
 
 export interface ClusterOptions {
   readonly size: number;
+  /**
+   * One loopback address per node, all on ONE port: a node that bound more
+   * than its own address would clash with the others (as nodes in separate
+   * network namespaces, each with its own address, would not notice).
+   */
+  readonly hosts?: readonly string[];
   readonly extraArgs?: string[];
   readonly env?: Record<string, string>;
 }
@@ -101,18 +110,20 @@ export interface ClusterOptions {
 export class TestCluster {
   readonly nodes: TestNode[];
   constructor(readonly root: string, opts: ClusterOptions) {
+    const shared = opts.hosts ? freePort("0.0.0.0") : 0;
     const specs = Array.from({ length: opts.size }, (_, i) => ({
       id: `n${i + 1}`,
-      port: freePort(),
+      host: opts.hosts?.[i] ?? "127.0.0.1",
+      port: shared || freePort(),
       dataDir: `${root}/n${i + 1}`,
     }));
-    const peers = specs.map((s) => `${s.id}=http://127.0.0.1:${s.port}`).join(",");
+    const peers = specs.map((s) => `${s.id}=http://${s.host}:${s.port}`).join(",");
     this.nodes = specs.map((s) =>
       new TestNode(s, [
         "--id",
         s.id,
         "--listen",
-        `127.0.0.1:${s.port}`,
+        `${s.host}:${s.port}`,
         "--peers",
         peers,
         "--data-dir",
