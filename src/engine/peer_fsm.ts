@@ -20,6 +20,7 @@ import { type BatchTrace, EntryTraces } from "../telemetry/entry_traces.ts";
 import type { ApplyFsm } from "./apply_fsm.ts";
 import type { PeerStorage } from "./peer_storage.ts";
 import { RaftWriteQueue } from "./raft_write_queue.ts";
+import { ReplicateTimer } from "./replicate_timer.ts";
 import { applyConfChange } from "./membership.ts";
 import { fatalExit } from "./errors.ts";
 import type { Membership } from "../storage/stores.ts";
@@ -60,6 +61,7 @@ export class PeerFsm {
   #loopInRoot = () => void context.with(ROOT_CONTEXT, () => this.#loop());
   #idle: (() => void)[] = [];
   #handedMembership: Membership;
+  #replicate: ReplicateTimer;
 
   constructor(
     readonly node: RawNode,
@@ -72,6 +74,7 @@ export class PeerFsm {
     const st = node.status();
     this.#soft = { lead: st.lead, role: st.role };
     this.#handedMembership = apply.membership;
+    this.#replicate = new ReplicateTimer(metrics.replicateLatency.bind({}));
     this.writes = new RaftWriteQueue((w) => storage.write(w).catch(fatal), async () => {
       if (failpoints.enabled) await failpoints.eval("peer.after_persist_before_send");
     });
@@ -90,6 +93,7 @@ export class PeerFsm {
       if (ctx && m.type === "app" && m.entries.length > 0) {
         this.#traces.addContext(m.entries[0]!.index, m.entries[m.entries.length - 1]!.index, ctx);
       }
+      this.#replicate.received(m);
       this.node.step(m);
     }
     this.kick();
@@ -134,7 +138,10 @@ export class PeerFsm {
 
   async #handleReady(): Promise<void> {
     const rd = this.node.ready();
-    if (rd.messages.length > 0) this.transport.send(rd.messages, this.#sendTrace(rd.messages));
+    if (rd.messages.length > 0) {
+      this.#replicate.sent(rd.messages);
+      this.transport.send(rd.messages, this.#sendTrace(rd.messages));
+    }
     // The write goes to the raft engine first: a follower's ack and the
     // leader's self-ack wait for it. Committed entries are durable on a
     // quorum, so they apply while it is in flight (etcd does the same).
@@ -230,6 +237,7 @@ export class PeerFsm {
     this.#soft = next;
     // A new leader may overwrite uncommitted entries: their traces are void.
     if (prev.lead !== next.lead) this.#traces.clear();
+    if (prev.role !== next.role) this.#replicate.reset();
     this.hooks.softState(prev, next);
   }
 }

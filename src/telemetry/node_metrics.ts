@@ -77,6 +77,11 @@ function defineMetrics(r: Registry) {
       "Raft engine commit latency",
       LATENCY_BUCKETS,
     ),
+    replicateLatency: r.histogram(
+      "raftkv_replicate_duration_seconds",
+      "Leader only: an append with entries sent until the follower acknowledged it durable",
+      LATENCY_BUCKETS,
+    ),
     applyLatency: r.histogram(
       "raftkv_apply_duration_seconds",
       "Kv engine commit latency per apply batch",

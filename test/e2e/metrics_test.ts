@@ -119,6 +119,10 @@ async function proposalsAndBatches({ leader, follower, other, before }: Ctx): Pr
     assert.ok(delta(b, a, "raftkv_denokv_commits_total", { engine }) >= 1, engine);
   }
   assert.ok(delta(b, a, "raftkv_persist_duration_seconds_count") >= 1);
+  // Append round trips are timed on the leader only.
+  assert.ok(delta(b, a, "raftkv_replicate_duration_seconds_count") >= 1);
+  const f = [before.get(follower.spec.id)!, await scrape(follower.url)] as const;
+  assert.equal(delta(f[0], f[1], "raftkv_replicate_duration_seconds_count"), 0);
   for (const peer of [follower.spec.id, other.spec.id]) {
     assert.ok(delta(b, a, "raftkv_peer_messages_sent_total", { peer }) >= 1, peer);
   }
