@@ -26,7 +26,8 @@ export function clusterStatus(r: Region, clusterId: string): ClusterStatus {
       url: m.url,
       role,
       matchIndex: pr.match,
-      ...(seen === undefined ? {} : { lastContactMs: Math.round(now - seen) }),
+      // null: never heard from (not started yet, or down since this leader began).
+      lastContactMs: seen === undefined ? null : Math.round(now - seen),
     };
   };
   return {

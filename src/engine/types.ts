@@ -18,7 +18,7 @@ export interface ClusterStatus {
     readonly url: string;
     readonly role: "voter" | "learner";
     readonly matchIndex?: number;
-    readonly lastContactMs?: number;
+    readonly lastContactMs?: number | null;
   }[];
   readonly self: {
     readonly id: string;

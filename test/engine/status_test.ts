@@ -29,10 +29,24 @@ Deno.test("cluster status", async (t) => {
 
   await t.step("last contact is measured on the region's clock", () => {
     for (const m of c.engine(leader).status().members) {
-      assert.ok(m.lastContactMs !== undefined, m.id);
+      assert.ok(typeof m.lastContactMs === "number", m.id);
       const maxMs = c.opts.heartbeatTicks * c.opts.tickMs;
       assert.ok(m.lastContactMs >= 0 && m.lastContactMs <= maxMs, `${m.id}: ${m.lastContactMs}`);
     }
+  });
+
+  await t.step("a member never heard from has lastContactMs null, not a missing key", async () => {
+    const url = "http://127.0.0.1:9/ghost";
+    await c.engine(leader).addMember({ id: "ghost", url, learner: true });
+    const ghost = c.engine(leader).status().members.find((m) => m.id === "ghost");
+    assert.deepEqual(ghost, {
+      id: "ghost",
+      url,
+      role: "learner",
+      matchIndex: 0,
+      lastContactMs: null,
+    });
+    await c.engine(leader).removeMember("ghost");
   });
 
   await t.step("a candidate's requests are no contact (it may be unreachable)", () => {
