@@ -275,6 +275,7 @@ function collect(
   env: Readonly<Record<string, string | undefined>>,
 ): Collected {
   const given = readArgs(args);
+  checkVariables(env);
   const values: Partial<Record<Key, string>> = {};
   const sources: Partial<Record<Key, string>> = {};
   for (const key of KEYS) {
@@ -291,6 +292,21 @@ function collect(
     }
   }
   return { values, sources };
+}
+
+/**
+ * A misspelt variable would be ignored without a word, and RAFTKV_DATADIR
+ * would put the data in ./data/<id>: refused like an unknown flag.
+ */
+function checkVariables(env: Readonly<Record<string, string | undefined>>): void {
+  const known = new Set(KEYS.map(envName));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith("RAFTKV_") || known.has(name) || !env[name]) continue;
+    const squash = (n: string) => n.replaceAll("_", "");
+    const near = [...known].find((k) => squash(k) === squash(name));
+    const hint = near ? `; did you mean ${near}?` : "";
+    throw new ConfigError(`Unknown variable ${name}${hint} (see --help for the RAFTKV_* names)`);
+  }
 }
 
 function describe(

@@ -37,6 +37,7 @@ Deno.test("parseConfig() accepts valid input", async (t) => {
     ["env var", [], { RAFTKV_ID: "n3" }, { id: "n3" }],
     ["flag wins over env", ["--id", "n2"], { RAFTKV_ID: "n3" }, { id: "n2" }],
     ["empty env is unset", [], { RAFTKV_ID: "" }, { id: "n1" }],
+    ["an empty unknown variable is unset too", [], { RAFTKV_BOGUS: "" }, { id: "n1" }],
     ["IPv6 listen", ["--listen", "[::1]:9000"], {}, {
       listen: { hostname: "::1", port: 9000 },
       advertise: "http://[::1]:9000",
@@ -90,6 +91,13 @@ Deno.test("parseConfig() accepts valid input", async (t) => {
 Deno.test("parseConfig() rejects bad input with a message naming the flag", async (t) => {
   const cases: [string, string[], Env, RegExp][] = [
     ["unknown flag", ["--bogus", "1"], {}, /Unknown flag "--bogus"/],
+    [
+      "misspelt variable",
+      [],
+      { RAFTKV_DATADIR: "/d" },
+      /RAFTKV_DATADIR; did you mean RAFTKV_DATA_DIR/,
+    ],
+    ["unknown variable", [], { RAFTKV_BOGUS: "1" }, /Unknown variable RAFTKV_BOGUS \(/],
     ["positional", ["n1"], {}, /Unexpected argument "n1"/],
     ["single dash", ["-id", "n1"], {}, /Unexpected argument/],
     ["missing value", ["--id"], {}, /--id needs a value/],
