@@ -210,7 +210,7 @@ function checkDeclaredLength(header: string | undefined, limit: number): number 
 
 /**
  * Middleware for routes with a JSON body: 413 `too_large` over
- * `limit` bytes, 415 when not `application/json`, 400 for bad UTF-8 or
+ * `limit` bytes, 415 when not `application/json` or content-encoded, 400 for bad UTF-8 or
  * JSON. Sets `rawBody` and `json`.
  */
 export function jsonBody(limit: number): MiddlewareHandler<AppEnv> {
@@ -221,6 +221,15 @@ export function jsonBody(limit: number): MiddlewareHandler<AppEnv> {
         415,
         "unsupported_media_type",
         "Request body must be application/json (UTF-8)",
+      );
+    }
+    const coding = c.req.header("content-encoding")?.trim().toLowerCase();
+    if (coding && coding !== "identity") {
+      // RFC 9110 §15.5.16: an unsupported content coding is a 415 too.
+      throw new ApiError(
+        415,
+        "unsupported_media_type",
+        `Request body must not be content-encoded (Content-Encoding: ${coding})`,
       );
     }
     // A declared length within the limit is what the server reads (HTTP

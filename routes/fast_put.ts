@@ -90,6 +90,7 @@ export function createFastPut(
       return null;
     }
     if (!isJsonMediaType(req.headers.get("content-type") ?? undefined)) return null;
+    if (req.headers.has("content-encoding")) return null; // the app answers it
     return put(req, performance.now());
   };
 }

@@ -292,6 +292,7 @@ Deno.test("PUT bodies", async (t) => {
     ],
     ["json-ish type", jsonInit("PUT", { value: 1 }, { "content-type": "application/jsonx" }), 415],
     ["bad content-length", jsonInit("PUT", { value: 1 }, { "content-length": "abc" }), 400],
+    ["gzip-encoded", jsonInit("PUT", { value: 1 }, { "content-encoding": "gzip" }), 415],
   ];
   for (const [name, init, status] of bad) {
     await t.step(`${name} → ${status}`, async () => {
@@ -311,6 +312,12 @@ Deno.test("PUT bodies", async (t) => {
     const err = (await body(res) as { error: { code: string; issues: unknown[] } }).error;
     assert.equal(err.code, "invalid_request");
     assert.ok(Array.isArray(err.issues) && err.issues.length > 0);
+  });
+
+  await t.step("Content-Encoding: identity is fine", async () => {
+    const { app } = makeApp();
+    const init = jsonInit("PUT", { value: 1 }, { "content-encoding": "identity" });
+    assert.equal((await app.request("/v1/kv/k", init)).status, 200);
   });
 
   await t.step("charset=utf-8 is fine", async () => {
