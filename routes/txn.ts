@@ -55,6 +55,14 @@ function toCompare(c: TxnBody["compare"][number], limits: Limits): Compare {
   if (c.target === "value" && holdsExactNumber(c.value)) {
     throw invalid("A value compare cannot hold a number a double would round; compare modIndex");
   }
+  const orders = c.op === "<" || c.op === ">";
+  if (
+    c.target === "value" && orders && typeof c.value !== "number" && typeof c.value !== "string"
+  ) {
+    // Only numbers and strings have an order; against anything else the
+    // compare could only be false, which would quietly take the failure branch.
+    throw invalid(`A "${c.op}" compare takes a number or a string value`);
+  }
   // A value compare is against the stored JSON text, so encode it the same way.
   const value = c.target === "value" ? serializeValue(c.value, limits.maxValueBytes) : c.value;
   return { key, target: c.target, op: c.op, value };

@@ -226,6 +226,24 @@ Deno.test("POST /v1/txn", async (t) => {
     assert.equal(engine.commands.length, 2);
   });
 
+  await t.step("< and > take a number or a string value; other types are 400s", async () => {
+    const { app, engine } = await withKeys();
+    const before = engine.commands.length;
+    for (const value of [true, null, [1, 2], { a: 1 }]) {
+      for (const op of ["<", ">"]) {
+        const b = { compare: [{ key: "a", target: "value", op, value }] };
+        const res = await app.request("/v1/txn", txn(b));
+        assert.equal(res.status, 400, JSON.stringify(b));
+        assert.match(await res.text(), /takes a number or a string/);
+      }
+    }
+    assert.equal(engine.commands.length, before);
+    for (const value of [1, "x"]) {
+      const b = { compare: [{ key: "a", target: "value", op: "<", value }] };
+      assert.equal((await app.request("/v1/txn", txn(b))).status, 200, JSON.stringify(b));
+    }
+  });
+
   await t.step("query parameters are 400s", async () => {
     const { app, engine } = await withKeys();
     const res = await app.request(
