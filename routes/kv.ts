@@ -8,6 +8,7 @@ import type { Config } from "../src/config.ts";
 import type { KvCommand } from "../src/kv/types.ts";
 import type { WriteResult } from "../src/engine/types.ts";
 import { jsonBody } from "./body.ts";
+import { conditionalRead } from "./conditional.ts";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { ApiError, invalid } from "./errors.ts";
 import { renderPut, renderRecord } from "./render.ts";
@@ -82,6 +83,8 @@ export function createKvRoutes(deps: AppDeps): Hono<AppEnv> {
     const q = parseQuery(c.req.url, GetQuery);
     const view = await engine.asyncSnapshot(q.consistency);
     const rec = view.get(key);
+    const conditional = conditionalRead(c.req.raw.headers, rec, view.index);
+    if (conditional) return conditional;
     if (rec === null) {
       const msg = `Key ${JSON.stringify(key)} not found`;
       throw new ApiError(404, "key_not_found", msg, {}, indexHeader(view.index));

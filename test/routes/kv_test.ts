@@ -155,6 +155,36 @@ Deno.test("GET /v1/kv/{key}", async (t) => {
     assert.equal(await res.text(), "");
   });
 
+  await t.step(
+    "conditional GET: If-None-Match revalidates (304), If-Match guards (412)",
+    async () => {
+      const { app } = makeApp();
+      await app.request("/v1/kv/k", put(1));
+      await app.request("/v1/kv/k", put(2)); // ETag "2"
+      const get = (path: string, headers: Record<string, string>) => app.request(path, { headers });
+      const fresh = await get("/v1/kv/k", { "if-none-match": '"2"' });
+      assert.equal(fresh.status, 304);
+      assert.equal(fresh.headers.get("etag"), '"2"');
+      assert.equal(await fresh.text(), "");
+      for (const h of ['W/"2"', '"1", "2"', "*"]) {
+        assert.equal((await get("/v1/kv/k", { "if-none-match": h })).status, 304, h);
+      }
+      const stale = await get("/v1/kv/k", { "if-none-match": '"1"' });
+      assert.equal(stale.status, 200);
+      assert.equal((await body(stale) as { value: number }).value, 2);
+      assert.equal((await get("/v1/kv/gone", { "if-none-match": "*" })).status, 404);
+      assert.equal((await get("/v1/kv/k", { "if-match": '"2"' })).status, 200);
+      const moved = await get("/v1/kv/k", { "if-match": '"1"' });
+      assert.equal(moved.status, 412);
+      const err = await body(moved) as { error: { code: string; current: { modIndex: number } } };
+      assert.equal(err.error.code, "precondition_failed");
+      assert.equal(err.error.current.modIndex, 2);
+      const missing = await get("/v1/kv/gone", { "if-match": "*" });
+      assert.equal(missing.status, 412);
+      assert.equal((await get("/v1/kv/k", { "if-none-match": "soon" })).status, 400);
+    },
+  );
+
   await t.step("HEAD carries the content-length of the GET answer (RFC 9110)", async () => {
     const { app } = makeApp();
     await app.request("/v1/kv/k", put(1));
