@@ -158,7 +158,7 @@ export class RaftKv implements Engine {
       reads.inc(OK);
       return this.#view();
     } catch (e) {
-      reads.inc({ outcome: e instanceof Error ? e.name : "error" });
+      reads.inc({ outcome: outcomeOf(e) });
       failSpan(span, e);
       throw e;
     } finally {
@@ -348,4 +348,10 @@ export class RaftKv implements Engine {
       throw e;
     }
   }
+}
+
+/** A metric label for a failure: NotLeaderError -> not_leader, as API codes read. */
+export function outcomeOf(e: unknown): string {
+  const name = e instanceof Error ? e.name.replace(/Error$/, "") : "";
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase() || "error";
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { TimeoutError } from "../../src/engine/errors.ts";
+import { LeadershipChangedError, NotLeaderError, TimeoutError } from "../../src/engine/errors.ts";
+import { outcomeOf } from "../../src/engine/raft_kv.ts";
 import { Cluster, countRounds, put, settle, track } from "./_harness.ts";
 
 Deno.test("a linearizable read sees every write acknowledged before it started", async (t) => {
@@ -95,4 +96,11 @@ Deno.test("a partitioned old leader serves no linearizable read", async (t) => {
     assert.equal(read.done, true);
     assert.ok(read.error instanceof TimeoutError, String(read.error));
   });
+});
+
+Deno.test("read failures are counted under snake_case outcomes, not class names", () => {
+  assert.equal(outcomeOf(new NotLeaderError(null, null)), "not_leader");
+  assert.equal(outcomeOf(new LeadershipChangedError()), "leadership_changed");
+  assert.equal(outcomeOf(new DOMException("gone", "AbortError")), "abort");
+  assert.equal(outcomeOf("weird"), "error");
 });
