@@ -24,6 +24,9 @@ export function checkQuorumAfter(
   const up = voters.filter(reachable);
   const quorum = Math.floor(voters.length / 2) + 1;
   if (up.length >= quorum) return;
+  if (voters.length === 0) {
+    throw new MembershipError(`${change} would leave the cluster without a voter`);
+  }
   const down = voters.filter((id) => !reachable(id));
   const learner = voters.length > before.length ? ", or add the new member as a learner" : "";
   throw new MembershipError(

@@ -25,6 +25,12 @@ Deno.test("a voter change must leave a quorum of the new voter set reachable", a
       (e: Error) => e instanceof MembershipError && !/learner/.test(e.message),
     );
   });
+  await t.step("demoting the last voter says so (not '0 of 0 voters')", () => {
+    assert.throws(
+      () => checkQuorumAfter('Demoting "n1"', ["n1"], [], up("n1")),
+      /Demoting "n1" would leave the cluster without a voter$/,
+    );
+  });
   await t.step("a lone voter may grow to two (etcd's exception)", () => {
     checkQuorumAfter("add", ["n1"], ["n1", "n2"], up("n1"));
     assert.throws(
