@@ -18,7 +18,7 @@ export const PutBody = z.object({ value: present }).strict();
 
 /** Query booleans: `true`/`false`/`1`/`0`, or a bare name meaning true. */
 export const flag = z.enum(["true", "false", "1", "0", ""], {
-  errorMap: () => ({ message: "Expected true or false" }),
+  errorMap: () => ({ message: "Expected true, false, 1 or 0" }),
 }).transform((v) => v !== "false" && v !== "0");
 
 /** `consistency` of reads (API.md §4). */
