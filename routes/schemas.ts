@@ -97,7 +97,9 @@ export const CursorPayload = z.object({ k: z.string() }).strict();
 
 const key = z.string();
 const cmpOp = z.enum(["==", "!=", "<", ">"]);
-const index = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+// A number too long for a double arrives as its text (body.ts), not a number.
+const index = z.number({ invalid_type_error: "Expected a whole number from 0 to 2^53-1" })
+  .int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A txn compare; the type of `value` follows `target`. */
 export const TxnCompare = z.discriminatedUnion("target", [
