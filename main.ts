@@ -114,8 +114,10 @@ async function main(): Promise<void> {
     },
   );
   const { engine, router, region } = await node.catch((e) => {
-    if (e instanceof StorageMismatchError) cannotStart(`Data dir ${config.dataDir}: ${e.message}`);
-    throw e;
+    // A refused or unreadable data dir, or a full disk while loading (a
+    // rewrite of old segments): one line, as for every refusal to start.
+    const why = e instanceof StorageMismatchError ? "" : "Cannot load: ";
+    cannotStart(`Data dir ${config.dataDir}: ${why}${e instanceof Error ? e.message : e}`);
   });
   if (!identity.stored && region.appliedIndex > 0) {
     // A founder saves the id before it applies anything (below); a joiner
@@ -136,7 +138,8 @@ async function main(): Promise<void> {
     }
   };
   identity.fresh = () => region.appliedIndex === 0;
-  identity.save();
+  // Written once: rewriting it on every start failed a restart on a full disk.
+  if (!identity.stored) identity.save();
   const tokenRefusals = new LogThrottle();
   const peerApp = createPeerApp(router, {
     selfId: config.id,

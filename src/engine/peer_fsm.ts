@@ -184,7 +184,7 @@ export class PeerFsm {
   /** A snapshot replaces the state: everything queued first, then it, in order. */
   async #installSnapshot(rd: Ready): Promise<void> {
     await this.writes.drain();
-    await this.hooks.installSnapshot(rd);
+    await this.hooks.installSnapshot(rd).catch((e) => fatalExit("Kv engine (snapshot install)", e));
     // Later conf changes apply on top of the snapshot's membership.
     this.#handedMembership = this.apply.membership;
     await this.storage.persistSnapshot(rd);

@@ -111,6 +111,20 @@ Deno.test("startup refusals", opts, async (t) => {
     });
 
     await t.step(
+      "a restart leaves cluster-id as it is (rewriting it failed on a full disk)",
+      async () => {
+        const file = `${root}/n1/cluster-id`;
+        const before = await Deno.stat(file);
+        node.start();
+        await ready("n1 restarted", node.url);
+        const after = await Deno.stat(file);
+        assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+        assert.equal(after.ino, before.ino);
+        await node.kill();
+      },
+    );
+
+    await t.step(
       "a node restarted at another address warns that peers cannot reach it",
       async () => {
         const copy = `${root}/moved`;
