@@ -7,17 +7,17 @@
  * @module
  */
 import type { KvRecord } from "../src/kv/types.ts";
-import { ApiError, invalid, RawJson } from "./errors.ts";
-import { renderMaybe } from "./render.ts";
-import { etag, indexHeader } from "./respond.ts";
+import { invalid } from "./errors.ts";
+import { etag, indexHeader, preconditionFailed } from "./respond.ts";
+import { tagIndex } from "./validate.ts";
 
 /** `*`, or the modIndexes of a list of tags (`"7"`, `W/"7"`, a bare 7). */
 function tags(header: string, name: string): "*" | number[] {
   if (header.trim() === "*") return "*";
   return header.split(",").map((t) => {
-    const m = /^\s*(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))\s*$/.exec(t);
-    if (!m) throw invalid(`${name} must be "*" or a list of "<modIndex>" tags`);
-    return Number(m[1] ?? m[2]);
+    const index = tagIndex(t.trim().replace(/^W\//, ""));
+    if (index === null) throw invalid(`${name} must be "*" or a list of "<modIndex>" tags`);
+    return index;
   });
 }
 
@@ -35,13 +35,8 @@ export function conditionalRead(
 ): Response | null {
   const ifMatch = headers.get("if-match");
   if (ifMatch !== null && !matches(tags(ifMatch, "If-Match"), rec)) {
-    throw new ApiError(
-      412,
-      "precondition_failed",
-      "Precondition failed: If-Match names no current version of the key",
-      { current: new RawJson(renderMaybe(rec)) },
-      indexHeader(index),
-    );
+    const why = "Precondition failed: If-Match names no current version of the key";
+    throw preconditionFailed(why, rec, index);
   }
   const ifNoneMatch = headers.get("if-none-match");
   if (ifNoneMatch !== null && rec && matches(tags(ifNoneMatch, "If-None-Match"), rec)) {

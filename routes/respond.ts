@@ -39,13 +39,22 @@ export function expectResult<T extends KvResult["type"]>(
   const r = w.result;
   if (r.type === type) return r as Extract<KvResult, { type: T }>;
   if (r.type === "preconditionFailed") {
-    throw new ApiError(
-      412,
-      "precondition_failed",
-      "Precondition failed; nothing was written",
-      { current: new RawJson(renderMaybe(r.current)) },
-      indexHeader(w.index),
-    );
+    throw preconditionFailed("Precondition failed; nothing was written", r.current, w.index);
   }
   throw new Error(`Expected a "${type}" result, got "${r.type}"`);
+}
+
+/** 412 `precondition_failed` carrying the key's `current` record (or null). */
+export function preconditionFailed(
+  message: string,
+  current: KvRecord | null,
+  index: number,
+): ApiError {
+  return new ApiError(
+    412,
+    "precondition_failed",
+    message,
+    { current: new RawJson(renderMaybe(current)) },
+    indexHeader(index),
+  );
 }

@@ -115,9 +115,15 @@ export function preconditions(
     return { ifAbsent: true };
   }
   if (ifMatch === undefined) return {};
-  const m = /^\s*(?:"(\d{1,15})"|(\d{1,15}))\s*$/.exec(ifMatch);
-  if (!m) throw invalid('If-Match must be "<modIndex>"');
-  return { ifModIndex: Number(m[1] ?? m[2]) };
+  const ifModIndex = tagIndex(ifMatch);
+  if (ifModIndex === null) throw invalid('If-Match must be "<modIndex>"');
+  return { ifModIndex };
+}
+
+/** The modIndex an entity tag names (`"7"`, or a bare 7), or null. */
+export function tagIndex(tag: string): number | null {
+  const m = /^\s*(?:"(\d{1,15})"|(\d{1,15}))\s*$/.exec(tag);
+  return m ? Number(m[1] ?? m[2]) : null;
 }
 
 /**
