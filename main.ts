@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     const why = e instanceof StorageMismatchError ? "" : "Cannot load: ";
     cannotStart(`Data dir ${config.dataDir}: ${why}${e instanceof Error ? e.message : e}`);
   });
+  engine.quotaBytes = config.quotaBytes;
   if (!identity.stored && region.appliedIndex > 0) {
     // A founder saves the id before it applies anything (below); a joiner
     // adopted its cluster's id, which --peers cannot give back.

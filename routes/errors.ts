@@ -10,6 +10,7 @@ import {
   CompactedError,
   LeadershipChangedError,
   MembershipError,
+  NoSpaceError,
   NotLeaderError,
   NotMemberError,
   TimeoutError,
@@ -39,7 +40,8 @@ export type ErrorStatus =
   | 415
   | 500
   | 503
-  | 504;
+  | 504
+  | 507;
 
 /** An error with its HTTP status and API code, thrown by routes. */
 export class ApiError extends Error {
@@ -137,6 +139,11 @@ export function toApiError(err: unknown): ApiError {
     return retryLater("unavailable", err.message);
   }
   if (err instanceof TimeoutError) return new ApiError(504, "timeout", err.message);
+  if (err instanceof NoSpaceError) {
+    // etcd's NOSPACE: nothing was proposed; deletes make room.
+    const details = { quota: err.quota, live: err.live, adding: err.adding };
+    return new ApiError(507, "no_space", err.message, details);
+  }
   if (isDomError(err, "TimeoutError")) {
     return new ApiError(504, "timeout", new TimeoutError().message);
   }

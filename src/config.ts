@@ -46,6 +46,8 @@ export interface Config {
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly maxTxnOps: number;
+  /** Live keys and values past which writes are refused (507); 0: no quota. */
+  readonly quotaBytes: number;
   /** Invariant: maxBodyBytes >= maxValueBytes. */
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
@@ -82,6 +84,7 @@ const SPECS: Readonly<Record<Key, FlagSpec>> = {
   maxKeyBytes: n("1024", "max key size in UTF-8 bytes"),
   maxValueBytes: n("1048576", "max serialized value size"),
   maxTxnOps: n("128", "max ops per txn branch"),
+  quotaBytes: n("2147483648", "live keys and values past which writes are 507 (0: none)"),
   maxBodyBytes: { arg: "n", def: "value + 65536", help: "max body size" },
   requestTimeoutMs: n("5000", "deadline of a read or write"),
   leaseDriftMs: { arg: "n", def: "20% of election timeout", help: "lease clock drift bound" },
@@ -202,6 +205,7 @@ const Schema = z.object({
   maxKeyBytes: int(1, 1536),
   maxValueBytes: int(1, 64 * MIB),
   maxTxnOps: int(1, 10_000),
+  quotaBytes: int(0),
   maxBodyBytes: int(1, 128 * MIB).optional(),
   requestTimeoutMs: int(1, 3_600_000),
   leaseDriftMs: int(0).optional(),

@@ -21,6 +21,7 @@ Deno.test("parseConfig() with nothing gives a single-node cluster on 127.0.0.1:8
       maxKeyBytes: 1024,
       maxValueBytes: 1048576,
       maxTxnOps: 128,
+      quotaBytes: 2147483648,
       maxBodyBytes: 1048576 + 65536,
       requestTimeoutMs: 5000,
       leaseDriftMs: 200,

@@ -40,6 +40,20 @@ export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
 
+/**
+ * A write would take the live data past `--quota-bytes` (etcd's "database
+ * space exceeded"; 507 at the API). Deletes still go through.
+ */
+export class NoSpaceError extends Error {
+  override name = "NoSpaceError";
+  constructor(readonly quota: number, readonly live: number, readonly adding: number) {
+    super(
+      `Space quota exceeded: ${live} bytes of keys and values live, this write adds up to ` +
+        `${adding}, the quota is ${quota}; delete keys or raise --quota-bytes`,
+    );
+  }
+}
+
 /** A membership request that cannot be done as asked (400/409 at the API). */
 export class MembershipError extends Error {
   override name = "MembershipError";

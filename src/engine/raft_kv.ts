@@ -16,6 +16,7 @@ import { failSpan, startChildSpan } from "../telemetry/spans.ts";
 import type { ClusterStatus, Consistency, Engine, ReadView, WriteResult } from "./types.ts";
 import {
   MembershipError,
+  NoSpaceError,
   NotLeaderError,
   NotMemberError,
   TimeoutError,
@@ -46,6 +47,8 @@ const METHOD_OF: Record<KvCommand["type"], string> = {
 
 export class RaftKv implements Engine {
   #closed = false;
+  /** Bound on the live keys and values, in code units (0: none); `--quota-bytes`. */
+  quotaBytes = 0;
 
   constructor(
     readonly region: Region,
@@ -75,6 +78,7 @@ export class RaftKv implements Engine {
   ): Promise<WriteResult> {
     const r = this.region;
     this.#checkOpen();
+    this.#checkQuota(cmd);
     const lead = await this.#leadership(opts?.signal);
     if (lead !== "self") {
       // Forwarding is the common follower path: no error (and stack) per write.
@@ -348,6 +352,27 @@ export class RaftKv implements Engine {
       throw e;
     }
   }
+
+  /** Refuses writes that add data once the live data would pass the quota. */
+  #checkQuota(cmd: KvCommand): void {
+    if (this.quotaBytes === 0) return;
+    const adding = bytesWritten(cmd);
+    const live = this.sm.liveBytes;
+    if (adding > 0 && live + adding > this.quotaBytes) {
+      throw new NoSpaceError(this.quotaBytes, live, adding);
+    }
+  }
+}
+
+/** Code units a command may add: its puts' keys and values (both txn branches). */
+function bytesWritten(cmd: KvCommand): number {
+  if (cmd.type === "put") return cmd.key.length + cmd.value.length;
+  if (cmd.type !== "txn") return 0;
+  let n = 0;
+  for (const op of [...cmd.success, ...cmd.failure]) {
+    if (op.op === "put") n += op.key.length + op.value.length;
+  }
+  return n;
 }
 
 /** A metric label for a failure: NotLeaderError -> not_leader, as API codes read. */

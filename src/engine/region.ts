@@ -379,6 +379,7 @@ export class Region {
 
   #observeMetrics(): void {
     observeStatus(this.metrics, this.node.status(), this.apply.appliedIndex);
+    this.metrics.liveBytes.set(this.apply.sm.liveBytes);
   }
 }
 

@@ -48,6 +48,12 @@ export class KvStateMachine {
     return this.#map.size;
   }
 
+  /** Code units of every live key and value (what `--quota-bytes` bounds). */
+  get liveBytes(): number {
+    return this.#liveBytes;
+  }
+  #liveBytes = 0;
+
   /**
    * Applies the command of log entry `index`. A failed precondition is a
    * result (`preconditionFailed`), never an exception.
@@ -107,12 +113,14 @@ export class KvStateMachine {
     const list = [...records];
     if (!isSorted(list)) list.sort((a, b) => compareKeys(a.key, b.key));
     this.#map.assignSorted(list.map((r) => [r.key, r] as const));
+    this.#liveBytes = list.reduce((n, r) => n + recordBytes(r), 0);
     this.#dirty.clear();
   }
 
   /** Empties the state and the dirty set. */
   reset(): void {
     this.#map.clear();
+    this.#liveBytes = 0;
     this.#dirty.clear();
   }
 
@@ -169,13 +177,16 @@ export class KvStateMachine {
       modIndex: index,
     };
     this.#map.set(key, record);
+    this.#liveBytes += recordBytes(record) - (cur ? recordBytes(cur) : 0);
     this.#dirty.set(key, record);
     this.onChange?.({ type: "put", record });
     return record;
   }
 
   #delete(index: number, key: string): 0 | 1 {
-    if (!this.#map.delete(key)) return 0;
+    const cur = this.#map.get(key);
+    if (!cur || !this.#map.delete(key)) return 0;
+    this.#liveBytes -= recordBytes(cur);
     this.#dirty.set(key, null);
     this.onChange?.({ type: "delete", key, modIndex: index });
     return 1;
@@ -190,6 +201,8 @@ export class KvStateMachine {
     return keys.length;
   }
 }
+
+const recordBytes = (r: KvRecord) => r.key.length + r.value.length;
 
 function isSorted(list: readonly KvRecord[]): boolean {
   for (let i = 1; i < list.length; i++) {

@@ -116,6 +116,10 @@ function defineMetrics(r: Registry) {
       "Linearizable reads by outcome",
     ),
     watchers: r.gauge("raftkv_watchers", "Open watch streams (GET /v1/watch)"),
+    liveBytes: r.gauge(
+      "raftkv_live_bytes",
+      "Code units of the live keys and values (what --quota-bytes bounds)",
+    ),
   };
 }
 

@@ -325,3 +325,27 @@ Deno.test("KvStateMachine onChange reports each change of an entry in apply orde
     assert.deepEqual(changes(sm, 10, { type: "delete", key: "a", ifModIndex: 9 }), []);
   });
 });
+
+Deno.test("KvStateMachine.liveBytes counts live keys and values through every change", () => {
+  const sm = fixture(); // a=1, b={"n":2,"m":"x"}
+  const count = (m: KvStateMachine) =>
+    [...m.entries()].reduce((n, r) => n + r.key.length + r.value.length, 0);
+  assert.equal(sm.liveBytes, count(sm));
+  sm.apply(4, { type: "put", key: "a", value: '"longer"' }); // an overwrite
+  sm.apply(5, { type: "delete", key: "b" });
+  sm.apply(6, { type: "delete", key: "missing" });
+  sm.apply(7, {
+    type: "txn",
+    compare: [],
+    success: [{ op: "put", key: "t/1", value: "1" }, { op: "put", key: "t/2", value: "22" }],
+    failure: [],
+  });
+  sm.apply(8, { type: "deleteRange", range: { start: "t/", end: "t/2" } });
+  assert.equal(sm.liveBytes, count(sm));
+  assert.equal(sm.liveBytes, "a".length + '"longer"'.length + "t/2".length + "22".length);
+  const loaded = new KvStateMachine();
+  loaded.load(sm.entries());
+  assert.equal(loaded.liveBytes, sm.liveBytes);
+  loaded.reset();
+  assert.equal(loaded.liveBytes, 0);
+});
