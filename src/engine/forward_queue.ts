@@ -11,6 +11,7 @@ import type { KvResult } from "../kv/types.ts";
 import type { ForwardFailure, ForwardReply } from "../transport/forward_wire.ts";
 import {
   LeadershipChangedError,
+  NoSpaceError,
   NotLeaderError,
   TimeoutError,
   UnavailableError,
@@ -79,8 +80,14 @@ export class ForwardQueue {
 }
 
 /** The leader's failure as the engine error it was; unknown kinds keep the outcome unknown. */
-function toError(f: ForwardFailure): Error {
+export function toError(f: ForwardFailure): Error {
   switch (f.name) {
+    case "NoSpaceError": {
+      // Refused before it was proposed: nothing changed (a 507, not unknown).
+      const [quota, live, adding] = (f.space ?? []) as number[];
+      const ok = [quota, live, adding].every(Number.isSafeInteger);
+      return ok ? new NoSpaceError(quota!, live!, adding!) : new LeadershipChangedError();
+    }
     case "NotLeaderError":
       return new NotLeaderError(f.leaderId ?? null, f.leaderUrl ?? null);
     case "UnavailableError":
@@ -96,6 +103,9 @@ function toError(f: ForwardFailure): Error {
 export function toFailure(e: unknown): ForwardFailure {
   if (e instanceof NotLeaderError) {
     return { name: e.name, message: e.message, leaderId: e.leaderId, leaderUrl: e.leaderUrl };
+  }
+  if (e instanceof NoSpaceError) {
+    return { name: e.name, message: e.message, space: [e.quota, e.live, e.adding] };
   }
   if (e instanceof Error) return { name: e.name, message: e.message };
   return { name: "Error", message: String(e) };

@@ -28,6 +28,8 @@ export interface ForwardFailure {
   /** For NotLeaderError: who the leader is now, if known. */
   readonly leaderId?: string | null | undefined;
   readonly leaderUrl?: string | null | undefined;
+  /** For NoSpaceError: quota, live and adding (checked where it is rebuilt). */
+  readonly space?: readonly unknown[] | undefined;
 }
 
 /** The outcome of one forwarded write: a result or a failure. */

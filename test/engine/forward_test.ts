@@ -5,7 +5,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { LeadershipChangedError, NotLeaderError, TimeoutError } from "../../src/engine/errors.ts";
+import {
+  LeadershipChangedError,
+  NoSpaceError,
+  NotLeaderError,
+  TimeoutError,
+} from "../../src/engine/errors.ts";
 import { encodeCommand } from "../../src/kv/codec.ts";
 import { Cluster, put, settle } from "./_harness.ts";
 
@@ -34,6 +39,22 @@ Deno.test("forwarded writes", async (t) => {
     all.forEach((w, i) => {
       assert.equal(w.result.type === "put" && w.result.record.key, `k${i}`);
     });
+  });
+
+  await t.step("the leader's space quota comes back as NoSpaceError, not unknown", async () => {
+    const live = c.engine(leader).sm.liveBytes;
+    c.engine(leader).quotaBytes = live + 5; // the follower has none: the leader decides
+    try {
+      const cmd = put("q", "0123456789");
+      await assert.rejects(kv.asyncWrite(cmd), (e: unknown) => {
+        assert.ok(e instanceof NoSpaceError, String(e));
+        const adding = cmd.key.length + cmd.value.length;
+        assert.deepEqual([e.quota, e.live, e.adding], [live + 5, live, adding]);
+        return true;
+      });
+    } finally {
+      c.engine(leader).quotaBytes = 0;
+    }
   });
 
   await t.step("a failed precondition comes back as a result", async () => {
