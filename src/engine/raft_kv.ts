@@ -4,7 +4,7 @@
  * consistencies, and reports status. All Raft work happens in PeerFsm.
  * @module
  */
-import type { KeyRange, KvCommand } from "../kv/types.ts";
+import type { KeyRange, KvCommand, TxnOp } from "../kv/types.ts";
 import { context } from "@opentelemetry/api";
 import { decodeCommand, encodeCommand } from "../kv/codec.ts";
 import type { ForwardRequest } from "../transport/forward_wire.ts";
@@ -356,7 +356,7 @@ export class RaftKv implements Engine {
   /** Refuses writes that add data once the live data would pass the quota. */
   #checkQuota(cmd: KvCommand): void {
     if (this.quotaBytes === 0) return;
-    const adding = bytesWritten(cmd);
+    const adding = growth(cmd, this.sm);
     const live = this.sm.liveBytes;
     if (adding > 0 && live + adding > this.quotaBytes) {
       throw new NoSpaceError(this.quotaBytes, live, adding);
@@ -364,15 +364,21 @@ export class RaftKv implements Engine {
   }
 }
 
-/** Code units a command may add: its puts' keys and values (both txn branches). */
-function bytesWritten(cmd: KvCommand): number {
-  if (cmd.type === "put") return cmd.key.length + cmd.value.length;
-  if (cmd.type !== "txn") return 0;
-  let n = 0;
-  for (const op of [...cmd.success, ...cmd.failure]) {
-    if (op.op === "put") n += op.key.length + op.value.length;
-  }
-  return n;
+/**
+ * Code units a command may add to the live data, by the records it would
+ * replace now: a put's new key and value less the old ones (an overwrite
+ * with a smaller value frees room); for a txn, the larger of its branches
+ * (one of them runs), its deletes not counted.
+ */
+function growth(cmd: KvCommand, sm: KvStateMachine): number {
+  const put = (key: string, value: string) => {
+    const cur = sm.get(key);
+    return key.length + value.length - (cur ? cur.key.length + cur.value.length : 0);
+  };
+  const branch = (ops: readonly TxnOp[]) =>
+    ops.reduce((n, op) => op.op === "put" ? n + put(op.key, op.value) : n, 0);
+  if (cmd.type === "put") return put(cmd.key, cmd.value);
+  return cmd.type === "txn" ? Math.max(branch(cmd.success), branch(cmd.failure)) : 0;
 }
 
 /** A metric label for a failure: NotLeaderError -> not_leader, as API codes read. */

@@ -62,6 +62,25 @@ Deno.test("--quota-bytes: writes past it are 507, deletes make room", opts, asyn
       assert.equal((await call(node.url, "PUT", "/v1/kv/b", { value: big })).status, 507);
     });
 
+    await t.step(
+      "at the quota, a smaller value still fits; a txn counts its larger branch",
+      async () => {
+        const fill = "y".repeat(QUOTA - 203 - 1 - 2); // live = QUOTA with key "f"
+        assert.equal((await call(node.url, "PUT", "/v1/kv/f", { value: fill })).status, 200);
+        assert.equal((await call(node.url, "PUT", "/v1/kv/g", { value: 1 })).status, 507);
+        assert.equal((await call(node.url, "PUT", "/v1/kv/f", { value: "short" })).status, 200);
+        const branches = {
+          compare: [{ key: "f", target: "exists", op: "==", value: true }],
+          success: [{ op: "put", key: "h", value: "x".repeat(60) }],
+          failure: [{ op: "put", key: "i", value: "x".repeat(60) }],
+        };
+        const txn = await call(node.url, "POST", "/v1/txn", branches);
+        assert.equal(txn.status, 200, JSON.stringify(txn.body)); // 63 added, not 126
+        await call(node.url, "DELETE", "/v1/kv/h");
+        await call(node.url, "DELETE", "/v1/kv/f");
+      },
+    );
+
     await t.step("deletes go through and make room", async () => {
       const del = await call(node.url, "DELETE", "/v1/kv/a");
       assert.deepEqual([del.status, del.body.deleted], [200, 1]);
