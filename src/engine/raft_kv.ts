@@ -355,30 +355,37 @@ export class RaftKv implements Engine {
 
   /** Refuses writes that add data once the live data would pass the quota. */
   #checkQuota(cmd: KvCommand): void {
-    if (this.quotaBytes === 0) return;
-    const adding = growth(cmd, this.sm);
+    const quota = this.quotaBytes;
+    if (quota === 0) return;
     const live = this.sm.liveBytes;
-    if (adding > 0 && live + adding > this.quotaBytes) {
-      throw new NoSpaceError(this.quotaBytes, live, adding);
-    }
+    // Nearly every write fits even with nothing credited: no lookups then.
+    if (live + growth(cmd, null) <= quota) return;
+    const adding = growth(cmd, this.sm);
+    if (adding > 0 && live + adding > quota) throw new NoSpaceError(quota, live, adding);
   }
 }
 
 /**
- * Code units a command may add to the live data, by the records it would
- * replace now: a put's new key and value less the old ones (an overwrite
- * with a smaller value frees room); for a txn, the larger of its branches
- * (one of them runs), its deletes not counted.
+ * Code units a command may add to the live data: a put's key and value,
+ * less (with `sm`) the record it replaces, so an overwrite with a smaller
+ * value frees room; for a txn, the larger of its branches (one of them
+ * runs), its deletes not counted.
  */
-function growth(cmd: KvCommand, sm: KvStateMachine): number {
-  const put = (key: string, value: string) => {
-    const cur = sm.get(key);
-    return key.length + value.length - (cur ? cur.key.length + cur.value.length : 0);
-  };
-  const branch = (ops: readonly TxnOp[]) =>
-    ops.reduce((n, op) => op.op === "put" ? n + put(op.key, op.value) : n, 0);
-  if (cmd.type === "put") return put(cmd.key, cmd.value);
-  return cmd.type === "txn" ? Math.max(branch(cmd.success), branch(cmd.failure)) : 0;
+function growth(cmd: KvCommand, sm: KvStateMachine | null): number {
+  if (cmd.type === "put") return putGrowth(cmd.key, cmd.value, sm);
+  if (cmd.type !== "txn") return 0;
+  return Math.max(branchGrowth(cmd.success, sm), branchGrowth(cmd.failure, sm));
+}
+
+function branchGrowth(ops: readonly TxnOp[], sm: KvStateMachine | null): number {
+  let n = 0;
+  for (const op of ops) if (op.op === "put") n += putGrowth(op.key, op.value, sm);
+  return n;
+}
+
+function putGrowth(key: string, value: string, sm: KvStateMachine | null): number {
+  const cur = sm?.get(key);
+  return key.length + value.length - (cur ? cur.key.length + cur.value.length : 0);
 }
 
 /** A metric label for a failure: NotLeaderError -> not_leader, as API codes read. */
