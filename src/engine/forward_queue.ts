@@ -80,7 +80,7 @@ export class ForwardQueue {
 }
 
 /** The leader's failure as the engine error it was; unknown kinds keep the outcome unknown. */
-export function toError(f: ForwardFailure): Error {
+function toError(f: ForwardFailure): Error {
   switch (f.name) {
     case "NoSpaceError": {
       // Refused before it was proposed: nothing changed (a 507, not unknown).
